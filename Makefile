@@ -1,0 +1,184 @@
+# jcstar - plain Makefile. Outputs go under build/.
+#   make            library (static + shared), CLI, jcstar.pc
+#   make check      install missing Debian packages, build with -Werror,
+#                   run every test (also under ASan + UBSan)
+#   make demo       throw-away demo CA, issue, show, verify
+#   make bench      benchmarks (not part of check)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+CC ?= cc
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR ?= $(PREFIX)/share/jcstar
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+PKG_CONFIG ?= pkg-config
+
+VERSION = 0.1.0
+SOVERSION = 0
+B = build
+
+OPT ?= -O2 -g
+WERROR ?= -Werror
+WARN = -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion \
+       -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+# Recursive (=) so pkg-config runs when a recipe needs it, after
+# scripts/install-deps has had its chance.
+DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags libcrypto)
+DEP_LIBS = $(shell $(PKG_CONFIG) --libs libcrypto)
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) \
+       $(WARN) $(WERROR) -fPIC -fvisibility=hidden $(DEP_CFLAGS) $(CFLAGS) \
+       -DJCS_DATADIR='"$(DATADIR)"'
+
+LIB_SRC = $(wildcard libjcstar/*.c)
+CLI_SRC = $(wildcard cli/*.c)
+TEST_NAMES = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+
+LIB_OBJ = $(LIB_SRC:libjcstar/%.c=$(B)/obj/lib/%.o)
+CLI_OBJ = $(CLI_SRC:cli/%.c=$(B)/obj/cli/%.o)
+
+SAN = -fsanitize=address,undefined -fno-omit-frame-pointer \
+      -fno-sanitize-recover=all
+ASAN_LIB_OBJ = $(LIB_SRC:libjcstar/%.c=$(B)/asan/lib/%.o)
+
+.PHONY: all check check-build test-unit test-asan test-cli test-example \
+        test-symbols demo bench install uninstall clean deps vectors
+
+all: $(B)/jcstar $(B)/libjcstar.a $(B)/libjcstar.so.$(SOVERSION) $(B)/jcstar.pc
+
+deps:
+	@scripts/install-deps
+
+$(B)/obj/lib/%.o: libjcstar/%.c libjcstar/jcstar.h libjcstar/internal.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/obj/cli/%.o: cli/%.c cli/cli.h libjcstar/jcstar.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Ilibjcstar -c $< -o $@
+
+$(B)/libjcstar.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/libjcstar.so.$(SOVERSION): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libjcstar.so.$(SOVERSION) -Wl,--no-undefined \
+	    -o $@ $^ $(DEP_LIBS) $(LDFLAGS)
+	ln -sf libjcstar.so.$(SOVERSION) $(B)/libjcstar.so
+
+$(B)/jcstar: $(CLI_OBJ) $(B)/libjcstar.a
+	$(CC) -o $@ $(CLI_OBJ) $(B)/libjcstar.a $(DEP_LIBS) $(LDFLAGS)
+
+$(B)/jcstar.pc: Makefile
+	@mkdir -p $(@D)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' \
+	  'includedir=$(INCLUDEDIR)' '' 'Name: jcstar' \
+	  'Description: verifiable IoT security labels (JC-STAR and sister schemes)' \
+	  'Version: $(VERSION)' 'Requires.private: libcrypto' \
+	  'Libs: -L$${libdir} -ljcstar' 'Cflags: -I$${includedir}' > $@
+
+# ---- tests ----
+TEST_CFLAGS = $(ALL_CFLAGS) -Ilibjcstar $(shell $(PKG_CONFIG) --cflags cmocka)
+TEST_LIBS = $(shell $(PKG_CONFIG) --libs cmocka) $(DEP_LIBS)
+
+$(B)/tests/%: tests/%.c tests/testutil.c tests/testutil.h $(B)/libjcstar.a
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -Wno-missing-prototypes -o $@ $< tests/testutil.c \
+	    $(B)/libjcstar.a $(TEST_LIBS)
+
+$(B)/asan/lib/%.o: libjcstar/%.c libjcstar/jcstar.h libjcstar/internal.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c $< -o $@
+
+$(B)/asan/libjcstar.a: $(ASAN_LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/asan/tests/%: tests/%.c tests/testutil.c tests/testutil.h $(B)/asan/libjcstar.a
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(SAN) -O1 -Wno-missing-prototypes -o $@ $< \
+	    tests/testutil.c $(B)/asan/libjcstar.a $(TEST_LIBS)
+
+$(B)/asan/jcstar: $(CLI_SRC) cli/cli.h $(B)/asan/libjcstar.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -Ilibjcstar -o $@ $(CLI_SRC) \
+	    $(B)/asan/libjcstar.a $(DEP_LIBS)
+
+$(B)/example: docs/example.c $(B)/libjcstar.so.$(SOVERSION)
+	$(CC) $(ALL_CFLAGS) -Ilibjcstar -o $@ $< -L$(B) -ljcstar \
+	    -Wl,-rpath,'$$ORIGIN'
+
+check: deps
+	@$(MAKE) --no-print-directory check-build
+	@$(MAKE) --no-print-directory test-unit test-asan test-symbols \
+	    test-example test-cli
+
+check-build: all $(TEST_NAMES:%=$(B)/tests/%) $(TEST_NAMES:%=$(B)/asan/tests/%) \
+             $(B)/asan/jcstar $(B)/example
+
+test-unit: $(TEST_NAMES:%=$(B)/tests/%)
+	@set -e; for t in $^; do echo "== $$t"; \
+	  JCSTAR_TOP=$(CURDIR) $$t; done
+
+test-asan: $(TEST_NAMES:%=$(B)/asan/tests/%)
+	@set -e; for t in $^; do echo "== $$t (ASan+UBSan)"; \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  JCSTAR_TOP=$(CURDIR) $$t; done
+
+test-symbols: $(B)/libjcstar.so.$(SOVERSION)
+	@scripts/check-symbols $(B)/libjcstar.so.$(SOVERSION)
+
+test-example: $(B)/example
+	@echo "== example program"; $(B)/example $(CURDIR)/certs
+
+test-cli: $(B)/jcstar $(B)/asan/jcstar
+	@echo "== CLI tests"; JCSTAR=$(CURDIR)/$(B)/jcstar tests/cli.sh
+	@echo "== CLI tests (ASan+UBSan)"; \
+	  ASAN_OPTIONS=detect_leaks=1 JCSTAR=$(CURDIR)/$(B)/asan/jcstar tests/cli.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(B)/bench
+	@$(B)/bench
+
+$(B)/bench: tests/bench.c $(B)/libjcstar.a
+	$(CC) $(ALL_CFLAGS) -Ilibjcstar -o $@ $< $(B)/libjcstar.a $(DEP_LIBS)
+
+# Regenerates the committed test vectors (tests/vectors/README.md).
+vectors: $(B)/tests/gen_vectors
+	$(B)/tests/gen_vectors tests/vectors
+
+$(B)/tests/gen_vectors: tests/gen_vectors.c $(B)/libjcstar.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Ilibjcstar -o $@ $< $(B)/libjcstar.a $(DEP_LIBS)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/certs
+	install -m 755 $(B)/jcstar $(DESTDIR)$(BINDIR)/jcstar
+	install -m 644 $(B)/libjcstar.a $(DESTDIR)$(LIBDIR)/libjcstar.a
+	install -m 755 $(B)/libjcstar.so.$(SOVERSION) \
+	    $(DESTDIR)$(LIBDIR)/libjcstar.so.$(SOVERSION)
+	ln -sf libjcstar.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libjcstar.so
+	install -m 644 libjcstar/jcstar.h $(DESTDIR)$(INCLUDEDIR)/jcstar.h
+	install -m 644 $(B)/jcstar.pc $(DESTDIR)$(LIBDIR)/pkgconfig/jcstar.pc
+	install -m 644 docs/jcstar.1 $(DESTDIR)$(MANDIR)/man1/jcstar.1
+	install -m 644 certs/*.profile $(DESTDIR)$(DATADIR)/certs/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/jcstar $(DESTDIR)$(LIBDIR)/libjcstar.a \
+	    $(DESTDIR)$(LIBDIR)/libjcstar.so.$(SOVERSION) \
+	    $(DESTDIR)$(LIBDIR)/libjcstar.so $(DESTDIR)$(INCLUDEDIR)/jcstar.h \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig/jcstar.pc \
+	    $(DESTDIR)$(MANDIR)/man1/jcstar.1
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,56 @@
+/* cli.h - what the jcstar command's files share. The CLI parses arguments
+ * and prints; every decision is made in libjcstar. */
+#ifndef JCSTAR_CLI_H
+#define JCSTAR_CLI_H
+
+#include <stdio.h>
+
+#include "jcstar.h"
+
+/* Exit statuses (jcstar(1)). */
+#define EXIT_VALID 0
+#define EXIT_INVALID 1
+#define EXIT_USAGE 2
+
+extern const char *progname;
+extern int quiet;
+
+int cmd_ca(int argc, char **argv);
+int cmd_trust(int argc, char **argv);
+int cmd_issue(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+
+/* Prints "jcstar: <what>: <message>" to stderr and returns the exit status
+ * for the context's error (1 verdict, 2 otherwise). */
+int fail_ctx(const jcs_ctx *ctx, const char *what);
+/* Prints "jcstar: <message>" to stderr and returns EXIT_USAGE. */
+int fail_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints usage text to stdout (help) and returns 0. */
+int print_help(const char *text);
+/* Prints the short usage to stderr and returns EXIT_USAGE. */
+int usage_error(const char *text);
+
+/* Reads the passphrase from file (first line) or from JCSTAR_PASSPHRASE if
+ * file is NULL. Sets *out to a malloc'd string or NULL when none is given.
+ * Returns 0, or an exit status. Free with free_secret(). */
+int get_passphrase(const char *file, char **out);
+void free_secret(char *s);
+
+/* Returns the certificate profile directory: opt if set, else
+ * $JCSTAR_PROFILES, else ../certs beside the executable if present, else
+ * the installed one. */
+const char *profile_dir(const char *opt);
+
+/* Parses a whole decimal number in [min, max]; returns 0 or -1. */
+int parse_int(const char *s, int min, int max, int *out);
+
+/* JSON output helpers. */
+void json_str(FILE *f, const char *s);
+void json_label(FILE *f, const jcs_label *label);
+/* Prints the label's fields as an indented text block. */
+void text_label(FILE *f, const jcs_label *label);
+/* "JC-STAR ★2" style summary of scheme and level into buf. */
+const char *level_text(int scheme, int level, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,216 @@
+/* cmd_ca.c - jcstar ca init | ca rotate, and jcstar trust export. */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char ca_help[] =
+"usage: jcstar ca init --dir DIR --name NAME [--alg ec-p256|ed25519]\n"
+"                      [--passphrase-file FILE] [--profiles DIR]\n"
+"       jcstar ca rotate --dir DIR [--passphrase-file FILE] [--profiles DIR]\n"
+"\n"
+"ca init creates a new CA directory: a self-signed root certificate and one\n"
+"label-signing certificate under it, from the profiles root.profile and\n"
+"signer.profile (the certs/ directory of jcstar). Keys are PEM files of\n"
+"mode 0600. It refuses to touch an existing directory.\n"
+"\n"
+"ca rotate adds a new label-signing key and certificate and makes it the\n"
+"current one. Old signers stay in the trust bundle, so labels they signed\n"
+"keep verifying until they expire.\n"
+"\n"
+"  --dir DIR               the CA directory\n"
+"  --name NAME             the certification body's name (UTF-8, <= 64 bytes)\n"
+"  --alg ALG               ec-p256 (ECDSA P-256, default) or ed25519\n"
+"  --passphrase-file FILE  encrypt (init) or decrypt (rotate) the keys with\n"
+"                          the first line of FILE; else $JCSTAR_PASSPHRASE\n"
+"                          if set; else keys are not encrypted\n"
+"  --profiles DIR          certificate profiles (default: $JCSTAR_PROFILES,\n"
+"                          the source tree's certs/, or the installed ones)\n"
+"  -q, --quiet             print nothing on success\n"
+"  -h, --help              this help\n";
+
+static const char trust_help[] =
+"usage: jcstar trust export --ca DIR -o FILE|-\n"
+"\n"
+"Write the CA's trust bundle: the root certificate and every label-signing\n"
+"certificate (PEM). Verifiers need only this file.\n"
+"\n"
+"  --ca DIR     the CA directory\n"
+"  -o FILE      output file; - for standard output\n"
+"  -q, --quiet  print nothing on success\n"
+"  -h, --help   this help\n";
+
+int
+cmd_ca(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "alg", required_argument, NULL, 'a' },
+		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "profiles", required_argument, NULL, 'P' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL, *name = NULL, *pfile = NULL, *prof = NULL;
+	const char *sub;
+	char *pass = NULL;
+	int c, alg = JCS_ALG_EC_P256, rc;
+	jcs_ctx *ctx;
+
+	if (argc < 2) {
+		if (argc == 1 || argc == 0)
+			fprintf(stderr, "%s ca: say 'init' or 'rotate'\n",
+			    progname);
+		return usage_error(ca_help);
+	}
+	sub = argv[1];
+	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0)
+		return print_help(ca_help);
+	if (strcmp(sub, "init") != 0 && strcmp(sub, "rotate") != 0) {
+		fprintf(stderr, "%s ca: unknown subcommand '%s'\n", progname,
+		    sub);
+		return usage_error(ca_help);
+	}
+	argc--;
+	argv++;
+	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'a':
+			if ((alg = jcs_alg_from_name(optarg)) == 0)
+				return fail_usage("unknown --alg '%s' (use "
+				    "ec-p256 or ed25519)", optarg);
+			break;
+		case 'p':
+			pfile = optarg;
+			break;
+		case 'P':
+			prof = optarg;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			return print_help(ca_help);
+		default:
+			return usage_error(ca_help);
+		}
+	}
+	if (optind != argc)
+		return fail_usage("ca %s: unexpected argument '%s'", sub,
+		    argv[optind]);
+	if (dir == NULL)
+		return fail_usage("ca %s: --dir is required", sub);
+	if (strcmp(sub, "init") == 0 && name == NULL)
+		return fail_usage("ca init: --name is required");
+	if ((rc = get_passphrase(pfile, &pass)) != 0)
+		return rc;
+	if ((ctx = jcs_ctx_new()) == NULL) {
+		free_secret(pass);
+		return fail_usage("out of memory");
+	}
+	if (strcmp(sub, "init") == 0) {
+		jcs_ca_init_opts o = { dir, name, alg, profile_dir(prof),
+			pass, 0 };
+
+		if (jcs_ca_init(ctx, &o) == -1) {
+			rc = fail_ctx(ctx, "ca init");
+		} else if (!quiet) {
+			fprintf(stderr, "created CA %s for '%s' (%s%s)\n", dir,
+			    name, alg == JCS_ALG_ED25519 ? "Ed25519" :
+			    "ECDSA P-256", pass != NULL ?
+			    ", keys encrypted" : "");
+			fprintf(stderr, "next: jcstar trust export --ca %s -o "
+			    "trust.pem\n", dir);
+		}
+	} else {
+		jcs_ca *ca = jcs_ca_open(ctx, dir, pass);
+
+		if (ca == NULL || jcs_ca_rotate(ctx, ca, profile_dir(prof),
+		    0) == -1) {
+			rc = fail_ctx(ctx, "ca rotate");
+		} else if (!quiet) {
+			size_t n = jcs_ca_signer_count(ca);
+
+			fprintf(stderr, "new label signer %s (signer %zu of "
+			    "%zu); re-export the trust bundle\n",
+			    jcs_ca_signer_id(ca, n - 1), n, n);
+		}
+		jcs_ca_free(ca);
+	}
+	free_secret(pass);
+	jcs_ctx_free(ctx);
+	return rc;
+}
+
+int
+cmd_trust(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ca", required_argument, NULL, 'c' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL, *out = NULL;
+	jcs_ctx *ctx;
+	jcs_ca *ca = NULL;
+	int c, rc = EXIT_VALID;
+
+	if (argc < 2) {
+		fprintf(stderr, "%s trust: say 'export'\n", progname);
+		return usage_error(trust_help);
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return print_help(trust_help);
+	if (strcmp(argv[1], "export") != 0) {
+		fprintf(stderr, "%s trust: unknown subcommand '%s'\n",
+		    progname, argv[1]);
+		return usage_error(trust_help);
+	}
+	argc--;
+	argv++;
+	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			dir = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			return print_help(trust_help);
+		default:
+			return usage_error(trust_help);
+		}
+	}
+	if (optind != argc)
+		return fail_usage("trust export: unexpected argument '%s'",
+		    argv[optind]);
+	if (dir == NULL || out == NULL)
+		return fail_usage("trust export: --ca and -o are required");
+	if ((ctx = jcs_ctx_new()) == NULL)
+		return fail_usage("out of memory");
+	/* Exporting needs only certificates: no passphrase. */
+	if ((ca = jcs_ca_open(ctx, dir, NULL)) == NULL ||
+	    jcs_ca_export_trust(ctx, ca, out) == -1)
+		rc = fail_ctx(ctx, "trust export");
+	else if (!quiet && strcmp(out, "-") != 0)
+		fprintf(stderr, "wrote trust bundle %s (1 root, %zu signer%s)\n",
+		    out, jcs_ca_signer_count(ca),
+		    jcs_ca_signer_count(ca) == 1 ? "" : "s");
+	jcs_ca_free(ca);
+	jcs_ctx_free(ctx);
+	return rc;
+}

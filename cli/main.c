@@ -1,0 +1,205 @@
+/* main.c - jcstar: command dispatch, help, shared argument helpers. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+const char *progname = "jcstar";
+int quiet;
+
+static const char usage_text[] =
+"usage: jcstar <command> [options]\n"
+"\n"
+"Certification body:\n"
+"  ca init      create a CA directory (root + label-signing key)\n"
+"  ca rotate    add a new label-signing key; old labels keep verifying\n"
+"  trust export write the trust bundle (root and signer certificates)\n"
+"  issue        issue and sign a label\n"
+"\n"
+"Anyone:\n"
+"  show         print a label's fields (does not verify)\n"
+"  verify       verify labels against a trust bundle\n"
+"  version      print the version\n"
+"\n"
+"Run 'jcstar <command> --help' for a command's options. Exit status:\n"
+"0 ok/valid, 1 verification failed, 2 usage or I/O error.\n";
+
+int
+fail_ctx(const jcs_ctx *ctx, const char *what)
+{
+	jcs_err e = jcs_ctx_error(ctx);
+
+	if (what != NULL)
+		fprintf(stderr, "%s: %s: %s\n", progname, what,
+		    jcs_ctx_message(ctx));
+	else
+		fprintf(stderr, "%s: %s\n", progname, jcs_ctx_message(ctx));
+	return jcs_err_is_verdict(e) ? EXIT_INVALID : EXIT_USAGE;
+}
+
+int
+fail_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+int
+print_help(const char *text)
+{
+	fputs(text, stdout);
+	return EXIT_VALID;
+}
+
+int
+usage_error(const char *text)
+{
+	const char *end = strstr(text, "\n\n");
+
+	/* the short usage is the text up to the first blank line */
+	if (end != NULL)
+		fprintf(stderr, "%.*s\n", (int)(end - text), text);
+	else
+		fputs(text, stderr);
+	fprintf(stderr, "Try '%s --help' for more.\n", progname);
+	return EXIT_USAGE;
+}
+
+int
+parse_int(const char *s, int min, int max, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+void
+free_secret(char *s)
+{
+	if (s == NULL)
+		return;
+	memset(s, 0, strlen(s));
+	__asm__ __volatile__("" : : "r"(s) : "memory");
+	free(s);
+}
+
+int
+get_passphrase(const char *file, char **out)
+{
+	const char *env;
+	char buf[1025];
+	size_t n;
+
+	*out = NULL;
+	if (file != NULL) {
+		FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
+
+		if (f == NULL)
+			return fail_usage("cannot open passphrase file %s: %s",
+			    file, strerror(errno));
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		if (f != stdin)
+			fclose(f);
+		buf[n] = '\0';
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if (n == sizeof(buf) - 1 && strchr(buf, '\n') == NULL &&
+		    strlen(buf) == n) {
+			memset(buf, 0, sizeof(buf));
+			return fail_usage("passphrase file %s: the passphrase "
+			    "is longer than 1024 bytes", file);
+		}
+		if (buf[0] == '\0')
+			return fail_usage("passphrase file %s is empty", file);
+		*out = strdup(buf);
+		memset(buf, 0, sizeof(buf));
+		if (*out == NULL)
+			return fail_usage("out of memory");
+	} else if ((env = getenv("JCSTAR_PASSPHRASE")) != NULL &&
+	    env[0] != '\0') {
+		if ((*out = strdup(env)) == NULL)
+			return fail_usage("out of memory");
+	}
+	return 0;
+}
+
+const char *
+profile_dir(const char *opt)
+{
+	static char buf[PATH_MAX];
+	const char *env = getenv("JCSTAR_PROFILES");
+	ssize_t n;
+
+	if (opt != NULL)
+		return opt;
+	if (env != NULL && env[0] != '\0')
+		return env;
+	/* Running from a build tree: build/jcstar -> ../certs */
+	n = readlink("/proc/self/exe", buf, sizeof(buf) - 32);
+	if (n > 0) {
+		char *slash;
+
+		buf[n] = '\0';
+		if ((slash = strrchr(buf, '/')) != NULL) {
+			strcpy(slash, "/../certs/root.profile");
+			if (access(buf, R_OK) == 0) {
+				slash[sizeof("/../certs") - 1] = '\0';
+				return buf;
+			}
+			/* build/asan/jcstar -> ../../certs */
+			strcpy(slash, "/../../certs/root.profile");
+			if (access(buf, R_OK) == 0) {
+				slash[sizeof("/../../certs") - 1] = '\0';
+				return buf;
+			}
+		}
+	}
+	return JCS_DATADIR "/certs";
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2)
+		return usage_error(usage_text);
+	cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+	    strcmp(cmd, "help") == 0)
+		return print_help(usage_text);
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("jcstar %s (libjcstar %s)\n", JCS_VERSION_STRING,
+		    jcs_version());
+		return EXIT_VALID;
+	}
+	argc--;
+	argv++;
+	if (strcmp(cmd, "ca") == 0)
+		return cmd_ca(argc, argv);
+	if (strcmp(cmd, "trust") == 0)
+		return cmd_trust(argc, argv);
+	if (strcmp(cmd, "issue") == 0)
+		return cmd_issue(argc, argv);
+	if (strcmp(cmd, "show") == 0)
+		return cmd_show(argc, argv);
+	if (strcmp(cmd, "verify") == 0)
+		return cmd_verify(argc, argv);
+	fprintf(stderr, "%s: unknown command '%s'\n", progname, cmd);
+	return usage_error(usage_text);
+}

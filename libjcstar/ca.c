@@ -1,0 +1,924 @@
+/*
+ * ca.c - the certification body's CA directory: root and label-signing
+ * certificates from profiles (certs/NAME.profile), rotation, issuance with the
+ * scheme's rules, and the trust bundle it publishes.
+ *
+ * Layout of a CA directory (docs/FORMAT.md, "CA directory"):
+ *   ca.conf              name and algorithm
+ *   root.key, root.crt   the root (key 0600)
+ *   signers/NNNN.key     label-signing keys (0600), NNNN.crt their certs;
+ *                        the highest NNNN is the current signer
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+
+#include "internal.h"
+
+#define MAX_SIGNERS 9999
+#define MAX_PROFILE_EXT 16
+#define MAX_NAME 64
+
+/* ---- profiles ---- */
+
+struct profile {
+	char path[PATH_MAX];
+	char cn[256];
+	int cn_line;
+	long days;
+	int n_ext;
+	struct {
+		char name[64];
+		char value[512];
+		int line;
+	} ext[MAX_PROFILE_EXT];
+};
+
+/* Expands ${name}, ${n} and ${label_signing_eku} in src. */
+static int
+expand(jcs_ctx *ctx, const char *file, int line, const char *src,
+    const char *name, int n, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	while (*src != '\0') {
+		char num[16];
+		const char *val = NULL;
+		size_t vlen;
+
+		if (src[0] == '$' && src[1] == '{') {
+			const char *end = strchr(src, '}');
+			size_t klen;
+
+			if (end == NULL)
+				return jcs_fail(ctx, JCS_ERR_PROFILE,
+				    "%s:%d: unterminated ${", file, line);
+			klen = (size_t)(end - src - 2);
+			if (klen == 4 && strncmp(src + 2, "name", 4) == 0) {
+				val = name;
+			} else if (klen == 1 && src[2] == 'n') {
+				snprintf(num, sizeof(num), "%04d", n);
+				val = num;
+			} else if (klen == 17 && strncmp(src + 2,
+			    "label_signing_eku", 17) == 0) {
+				val = JCS_OID_EKU_LABEL_SIGNING;
+			} else {
+				return jcs_fail(ctx, JCS_ERR_PROFILE,
+				    "%s:%d: unknown placeholder ${%.*s} (known: "
+				    "${name}, ${n}, ${label_signing_eku})",
+				    file, line, (int)klen, src + 2);
+			}
+			src = end + 1;
+		} else {
+			num[0] = *src++;
+			num[1] = '\0';
+			val = num;
+		}
+		vlen = strlen(val);
+		if (o + vlen >= outlen)
+			return jcs_fail(ctx, JCS_ERR_PROFILE,
+			    "%s:%d: value too long", file, line);
+		memcpy(out + o, val, vlen);
+		o += vlen;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int
+profile_load(jcs_ctx *ctx, const char *dir, const char *base,
+    struct profile *p)
+{
+	uint8_t *buf = NULL;
+	size_t len;
+	char *line, *save = NULL;
+	int lineno = 0;
+	char dummy[1024];
+
+	memset(p, 0, sizeof(*p));
+	if (dir == NULL)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
+		    "no certificate profile directory given");
+	jcs_pathf(p->path, sizeof(p->path), "%s/%s", dir, base);
+	if (jcs_read_file(ctx, p->path, 64 * 1024, &buf, &len) == -1)
+		return jcs_fail(ctx, JCS_ERR_PROFILE,
+		    "cannot read certificate profile: %s",
+		    jcs_ctx_message(ctx));
+	if (memchr(buf, 0, len) != NULL) {
+		free(buf);
+		return jcs_fail(ctx, JCS_ERR_PROFILE, "%s: not a text file",
+		    p->path);
+	}
+	/* strtok_r would merge empty lines and lose line numbers. */
+	for (line = (char *)buf; line != NULL; line = save) {
+		char *eq, *key, *val;
+
+		lineno++;
+		if ((save = strchr(line, '\n')) != NULL)
+			*save++ = '\0';
+		line = trim(line);
+		if (*line == '\0' || *line == '#')
+			continue;
+		if ((eq = strchr(line, '=')) == NULL) {
+			jcs_fail(ctx, JCS_ERR_PROFILE,
+			    "%s:%d: expected 'key = value'", p->path, lineno);
+			goto err;
+		}
+		*eq = '\0';
+		key = trim(line);
+		val = trim(eq + 1);
+		/* check placeholders now, with the line number */
+		if (expand(ctx, p->path, lineno, val, "x", 1, dummy,
+		    sizeof(dummy)) == -1)
+			goto err;
+		if (strcmp(key, "subject_cn") == 0) {
+			snprintf(p->cn, sizeof(p->cn), "%s", val);
+			p->cn_line = lineno;
+		} else if (strcmp(key, "validity_days") == 0) {
+			char *end;
+
+			errno = 0;
+			p->days = strtol(val, &end, 10);
+			if (errno != 0 || *end != '\0' || p->days < 1 ||
+			    p->days > 36525) {
+				jcs_fail(ctx, JCS_ERR_PROFILE,
+				    "%s:%d: validity_days must be 1 to 36525",
+				    p->path, lineno);
+				goto err;
+			}
+		} else if (strncmp(key, "ext.", 4) == 0 && key[4] != '\0') {
+			if (p->n_ext == MAX_PROFILE_EXT) {
+				jcs_fail(ctx, JCS_ERR_PROFILE,
+				    "%s:%d: more than %d extensions", p->path,
+				    lineno, MAX_PROFILE_EXT);
+				goto err;
+			}
+			if (OBJ_sn2nid(key + 4) == NID_undef &&
+			    OBJ_ln2nid(key + 4) == NID_undef) {
+				jcs_fail(ctx, JCS_ERR_PROFILE,
+				    "%s:%d: unknown extension '%s'", p->path,
+				    lineno, key + 4);
+				goto err;
+			}
+			snprintf(p->ext[p->n_ext].name,
+			    sizeof(p->ext[p->n_ext].name), "%s", key + 4);
+			snprintf(p->ext[p->n_ext].value,
+			    sizeof(p->ext[p->n_ext].value), "%s", val);
+			p->ext[p->n_ext].line = lineno;
+			p->n_ext++;
+		} else {
+			jcs_fail(ctx, JCS_ERR_PROFILE,
+			    "%s:%d: unknown key '%s' (known: subject_cn, "
+			    "validity_days, ext.<extension>)", p->path, lineno,
+			    key);
+			goto err;
+		}
+	}
+	if (p->cn[0] == '\0' || p->days == 0) {
+		jcs_fail(ctx, JCS_ERR_PROFILE,
+		    "%s: subject_cn and validity_days are required", p->path);
+		goto err;
+	}
+	free(buf);
+	return 0;
+err:
+	free(buf);
+	return -1;
+}
+
+/* Creates a certificate for subject_key from profile p, signed by
+ * issuer_key under issuer (NULL: self-signed). */
+static X509 *
+make_cert(jcs_ctx *ctx, const struct profile *p, EVP_PKEY *subject_key,
+    X509 *issuer, EVP_PKEY *issuer_key, const char *name, int n, time_t now)
+{
+	X509 *x = NULL;
+	X509_NAME *nm = NULL;
+	BIGNUM *bn = NULL;
+	X509V3_CTX v3;
+	char cn[256], val[1024];
+	uint8_t serial[16];
+	time_t end;
+
+	ERR_clear_error();
+	if (expand(ctx, p->path, p->cn_line, p->cn, name, n, cn,
+	    sizeof(cn)) == -1)
+		return NULL;
+	if (RAND_bytes(serial, sizeof(serial)) != 1)
+		goto ossl;
+	serial[0] &= 0x7f;
+	serial[0] |= 0x40;
+	if ((x = X509_new()) == NULL || (nm = X509_NAME_new()) == NULL ||
+	    (bn = BN_bin2bn(serial, sizeof(serial), NULL)) == NULL ||
+	    X509_set_version(x, X509_VERSION_3) != 1 ||
+	    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL)
+		goto ossl;
+	if (X509_NAME_add_entry_by_txt(nm, "O", MBSTRING_UTF8,
+	    (const unsigned char *)name, -1, -1, 0) != 1) {
+		jcs_fail_ossl(ctx, JCS_ERR_INVALID_ARG,
+		    "CA name '%s' cannot be an organisation name", name);
+		goto err;
+	}
+	if (X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_UTF8,
+	    (const unsigned char *)cn, -1, -1, 0) != 1) {
+		jcs_fail_ossl(ctx, JCS_ERR_INVALID_ARG,
+		    "%s:%d: subject common name '%s' is not usable (at most 64 "
+		    "characters; choose a shorter CA name)", p->path,
+		    p->cn_line, cn);
+		goto err;
+	}
+	if (X509_set_subject_name(x, nm) != 1 ||
+	    X509_set_issuer_name(x, issuer != NULL ?
+	    X509_get_subject_name(issuer) : nm) != 1 ||
+	    X509_set_pubkey(x, subject_key) != 1)
+		goto ossl;
+	end = now + (time_t)p->days * 86400;
+	if (issuer != NULL) {
+		time_t iend;
+
+		if (jcs_asn1_time_to_time(X509_get0_notAfter(issuer),
+		    &iend) == 0 && iend < end)
+			end = iend;
+	}
+	if (X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &now) == NULL ||
+	    X509_time_adj_ex(X509_getm_notAfter(x), 0, 0, &end) == NULL)
+		goto ossl;
+	X509V3_set_ctx(&v3, issuer != NULL ? issuer : x, x, NULL, NULL, 0);
+	for (int i = 0; i < p->n_ext; i++) {
+		X509_EXTENSION *e;
+
+		if (expand(ctx, p->path, p->ext[i].line, p->ext[i].value, name,
+		    n, val, sizeof(val)) == -1)
+			goto err;
+		e = X509V3_EXT_nconf(NULL, &v3, p->ext[i].name, val);
+		if (e == NULL) {
+			jcs_fail_ossl(ctx, JCS_ERR_PROFILE,
+			    "%s:%d: bad value for extension %s", p->path,
+			    p->ext[i].line, p->ext[i].name);
+			goto err;
+		}
+		if (X509_add_ext(x, e, -1) != 1) {
+			X509_EXTENSION_free(e);
+			goto ossl;
+		}
+		X509_EXTENSION_free(e);
+	}
+	if (X509_sign(x, issuer_key, jcs_key_md(issuer_key)) <= 0)
+		goto ossl;
+	X509_NAME_free(nm);
+	BN_free(bn);
+	return x;
+ossl:
+	jcs_fail_ossl(ctx, JCS_ERR_CRYPTO, "cannot create certificate");
+err:
+	X509_free(x);
+	X509_NAME_free(nm);
+	BN_free(bn);
+	return NULL;
+}
+
+static int
+cert_to_pem(jcs_ctx *ctx, X509 *x, char **out, size_t *len)
+{
+	BIO *bio;
+	BUF_MEM *mem;
+
+	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio_X509(bio, x) != 1) {
+		BIO_free(bio);
+		return jcs_fail_ossl(ctx, JCS_ERR_NOMEM,
+		    "cannot encode certificate");
+	}
+	BIO_get_mem_ptr(bio, &mem);
+	if ((*out = malloc(mem->length + 1)) == NULL) {
+		BIO_free(bio);
+		return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+	}
+	memcpy(*out, mem->data, mem->length);
+	(*out)[mem->length] = '\0';
+	*len = mem->length;
+	BIO_free(bio);
+	return 0;
+}
+
+/* Writes key (0600, O_EXCL) and certificate files. */
+static int
+write_key_and_cert(jcs_ctx *ctx, const char *keypath, const char *certpath,
+    EVP_PKEY *key, X509 *cert, const char *passphrase)
+{
+	char *pem = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (jcs_key_to_pem(ctx, key, passphrase, &pem, &len) == -1)
+		return -1;
+	rc = jcs_write_secret_file(ctx, keypath, pem, len);
+	OPENSSL_cleanse(pem, len);
+	free(pem);
+	if (rc == -1)
+		return -1;
+	if (cert_to_pem(ctx, cert, &pem, &len) == -1)
+		return -1;
+	rc = jcs_write_file_atomic(ctx, certpath, pem, len, 0644);
+	free(pem);
+	return rc;
+}
+
+static int
+check_name(jcs_ctx *ctx, const char *name)
+{
+	size_t len, bad;
+
+	if (name == NULL || (len = strlen(name)) == 0)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
+		    "the certification body needs a name (--name)");
+	if (len > MAX_NAME)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
+		    "CA name is %zu bytes; at most %d are allowed", len,
+		    MAX_NAME);
+	if (jcs_utf8_check(name, len, &bad) == -1)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
+		    "CA name is not valid UTF-8 text (byte %zu)", bad);
+	return 0;
+}
+
+static void
+remove_tree(const char *tmp)
+{
+	static const char *files[] = { "signers/0001.key", "signers/0001.crt",
+		"root.key", "root.crt", "ca.conf" };
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		jcs_pathf(path, sizeof(path), "%s/%s", tmp, files[i]);
+		unlink(path);
+	}
+	jcs_pathf(path, sizeof(path), "%s/signers", tmp);
+	rmdir(path);
+	rmdir(tmp);
+}
+
+int
+jcs_ca_init(jcs_ctx *ctx, const jcs_ca_init_opts *o)
+{
+	struct profile rootp, signp;
+	EVP_PKEY *rkey = NULL, *skey = NULL;
+	X509 *root = NULL, *signer = NULL;
+	char tmp[PATH_MAX], path[PATH_MAX], path2[PATH_MAX], conf[512];
+	struct stat st;
+	time_t now;
+	int alg, made = 0;
+
+	if (o == NULL || o->dir == NULL || o->dir[0] == '\0')
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
+		    "no CA directory given");
+	if (check_name(ctx, o->name) == -1)
+		return -1;
+	alg = o->alg != 0 ? o->alg : JCS_ALG_EC_P256;
+	if (alg != JCS_ALG_EC_P256 && alg != JCS_ALG_ED25519)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
+		    "unknown algorithm %d", alg);
+	if (strlen(o->dir) > PATH_MAX - 64)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
+		    "CA directory path is too long");
+	if (lstat(o->dir, &st) == 0)
+		return jcs_fail(ctx, JCS_ERR_EXISTS,
+		    "%s already exists; refusing to overwrite a CA (choose "
+		    "a new --dir)", o->dir);
+	if (profile_load(ctx, o->profile_dir, "root.profile", &rootp) == -1 ||
+	    profile_load(ctx, o->profile_dir, "signer.profile", &signp) == -1)
+		return -1;
+	now = o->now != 0 ? o->now : time(NULL);
+
+	if ((rkey = jcs_key_generate(ctx, alg)) == NULL ||
+	    (skey = jcs_key_generate(ctx, alg)) == NULL ||
+	    (root = make_cert(ctx, &rootp, rkey, NULL, rkey, o->name, 1,
+	    now)) == NULL ||
+	    (signer = make_cert(ctx, &signp, skey, root, rkey, o->name, 1,
+	    now)) == NULL)
+		goto err;
+
+	/* Build the directory under a temporary name beside it, then move
+	 * it into place: a failure leaves nothing behind. */
+	jcs_pathf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", o->dir);
+	if (mkdtemp(tmp) == NULL) {
+		jcs_fail(ctx, JCS_ERR_IO, "cannot create %s: %s", tmp,
+		    strerror(errno));
+		goto err;
+	}
+	made = 1;
+	jcs_pathf(path, sizeof(path), "%s/signers", tmp);
+	if (chmod(tmp, 0700) == -1 || mkdir(path, 0700) == -1) {
+		jcs_fail(ctx, JCS_ERR_IO, "cannot create %s: %s", path,
+		    strerror(errno));
+		goto err;
+	}
+	jcs_pathf(path, sizeof(path), "%s/root.key", tmp);
+	jcs_pathf(path2, sizeof(path2), "%s/root.crt", tmp);
+	if (write_key_and_cert(ctx, path, path2, rkey, root,
+	    o->passphrase) == -1)
+		goto err;
+	jcs_pathf(path, sizeof(path), "%s/signers/0001.key", tmp);
+	jcs_pathf(path2, sizeof(path2), "%s/signers/0001.crt", tmp);
+	if (write_key_and_cert(ctx, path, path2, skey, signer,
+	    o->passphrase) == -1)
+		goto err;
+	jcs_pathf(path, sizeof(path), "%s/ca.conf", tmp);
+	snprintf(conf, sizeof(conf),
+	    "# jcstar CA directory (docs/FORMAT.md)\nformat = 1\n"
+	    "name = %s\nalg = %s\n", o->name,
+	    alg == JCS_ALG_ED25519 ? "ed25519" : "ec-p256");
+	if (jcs_write_file_atomic(ctx, path, conf, strlen(conf), 0644) == -1)
+		goto err;
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, o->dir, RENAME_NOREPLACE) ==
+	    -1) {
+		jcs_fail(ctx, errno == EEXIST ? JCS_ERR_EXISTS : JCS_ERR_IO,
+		    "cannot create %s: %s", o->dir, strerror(errno));
+		goto err;
+	}
+	EVP_PKEY_free(rkey);
+	EVP_PKEY_free(skey);
+	X509_free(root);
+	X509_free(signer);
+	jcs_ok(ctx);
+	return 0;
+err:
+	if (made)
+		remove_tree(tmp);
+	EVP_PKEY_free(rkey);
+	EVP_PKEY_free(skey);
+	X509_free(root);
+	X509_free(signer);
+	return -1;
+}
+
+/* ---- an open CA ---- */
+
+struct ca_signer {
+	int n;
+	X509 *cert;
+	char id_hex[2 * JCS_KEYID_LEN + 1];
+};
+
+struct jcs_ca {
+	char *dir;
+	char *name;
+	int alg;
+	char *passphrase;
+	X509 *root;
+	struct ca_signer *signers;
+	size_t n_signers;
+	jcs_key *key; /* current signer's key, loaded when first needed */
+};
+
+void
+jcs_ca_free(jcs_ca *ca)
+{
+	if (ca == NULL)
+		return;
+	free(ca->dir);
+	free(ca->name);
+	if (ca->passphrase != NULL) {
+		OPENSSL_cleanse(ca->passphrase, strlen(ca->passphrase));
+		free(ca->passphrase);
+	}
+	X509_free(ca->root);
+	for (size_t i = 0; i < ca->n_signers; i++)
+		X509_free(ca->signers[i].cert);
+	free(ca->signers);
+	jcs_key_free(ca->key);
+	free(ca);
+}
+
+static X509 *
+load_cert(jcs_ctx *ctx, const char *path)
+{
+	uint8_t *buf = NULL;
+	size_t len;
+	BIO *bio;
+	X509 *x = NULL;
+
+	if (jcs_read_file(ctx, path, 64 * 1024, &buf, &len) == -1)
+		return NULL;
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) != NULL)
+		x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	free(buf);
+	if (x == NULL)
+		jcs_fail_ossl(ctx, JCS_ERR_IO, "%s is not a PEM certificate",
+		    path);
+	return x;
+}
+
+static int
+read_conf(jcs_ctx *ctx, jcs_ca *ca)
+{
+	char path[PATH_MAX];
+	uint8_t *buf = NULL;
+	size_t len;
+	char *line, *next;
+
+	jcs_pathf(path, sizeof(path), "%s/ca.conf", ca->dir);
+	if (jcs_read_file(ctx, path, 16 * 1024, &buf, &len) == -1)
+		return jcs_fail(ctx, JCS_ERR_IO,
+		    "%s is not a jcstar CA directory: %s", ca->dir,
+		    jcs_ctx_message(ctx));
+	for (line = (char *)buf; line != NULL; line = next) {
+		char *eq, *k, *v;
+
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		line = trim(line);
+		if (*line == '#' || (eq = strchr(line, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		k = trim(line);
+		v = trim(eq + 1);
+		if (strcmp(k, "name") == 0) {
+			free(ca->name);
+			ca->name = jcs_strdup(v);
+		} else if (strcmp(k, "alg") == 0) {
+			ca->alg = jcs_alg_from_name(v);
+		}
+	}
+	free(buf);
+	if (ca->name == NULL || ca->alg == 0)
+		return jcs_fail(ctx, JCS_ERR_IO,
+		    "%s: name or alg missing or invalid", path);
+	return 0;
+}
+
+static int
+cmp_signer(const void *a, const void *b)
+{
+	return ((const struct ca_signer *)a)->n -
+	    ((const struct ca_signer *)b)->n;
+}
+
+static int
+load_signers(jcs_ctx *ctx, jcs_ca *ca)
+{
+	char path[PATH_MAX];
+	DIR *d;
+	struct dirent *de;
+
+	jcs_pathf(path, sizeof(path), "%s/signers", ca->dir);
+	if ((d = opendir(path)) == NULL)
+		return jcs_fail(ctx, JCS_ERR_IO, "cannot open %s: %s", path,
+		    strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		struct ca_signer *ns, *s;
+		uint8_t id[JCS_KEYID_LEN];
+		int n;
+		char tail;
+
+		if (sscanf(de->d_name, "%4d.cr%c", &n, &tail) != 2 ||
+		    tail != 't' || strlen(de->d_name) != 8 || n < 1)
+			continue;
+		if (ca->n_signers == MAX_SIGNERS)
+			break;
+		ns = realloc(ca->signers, (ca->n_signers + 1) * sizeof(*ns));
+		if (ns == NULL) {
+			closedir(d);
+			return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+		}
+		ca->signers = ns;
+		s = &ca->signers[ca->n_signers];
+		s->n = n;
+		jcs_pathf(path, sizeof(path), "%s/signers/%s", ca->dir,
+		    de->d_name);
+		if ((s->cert = load_cert(ctx, path)) == NULL) {
+			closedir(d);
+			return -1;
+		}
+		ca->n_signers++;
+		if (jcs_key_id_of(X509_get0_pubkey(s->cert), id) == -1) {
+			closedir(d);
+			return jcs_fail_ossl(ctx, JCS_ERR_KEY,
+			    "%s: unusable public key", path);
+		}
+		jcs_hex(id, JCS_KEYID_LEN, s->id_hex);
+	}
+	closedir(d);
+	if (ca->n_signers == 0)
+		return jcs_fail(ctx, JCS_ERR_IO,
+		    "%s/signers holds no signer certificate", ca->dir);
+	qsort(ca->signers, ca->n_signers, sizeof(*ca->signers), cmp_signer);
+	return 0;
+}
+
+jcs_ca *
+jcs_ca_open(jcs_ctx *ctx, const char *dir, const char *passphrase)
+{
+	jcs_ca *ca;
+	char path[PATH_MAX];
+
+	if (dir == NULL || strlen(dir) > PATH_MAX - 64) {
+		jcs_fail(ctx, JCS_ERR_INVALID_ARG, "bad CA directory");
+		return NULL;
+	}
+	if ((ca = calloc(1, sizeof(*ca))) == NULL ||
+	    (ca->dir = jcs_strdup(dir)) == NULL ||
+	    (passphrase != NULL &&
+	    (ca->passphrase = jcs_strdup(passphrase)) == NULL)) {
+		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+		goto err;
+	}
+	if (read_conf(ctx, ca) == -1)
+		goto err;
+	jcs_pathf(path, sizeof(path), "%s/root.crt", dir);
+	if ((ca->root = load_cert(ctx, path)) == NULL ||
+	    load_signers(ctx, ca) == -1)
+		goto err;
+	jcs_ok(ctx);
+	return ca;
+err:
+	jcs_ca_free(ca);
+	return NULL;
+}
+
+const char *
+jcs_ca_name(const jcs_ca *ca)
+{
+	return ca != NULL ? ca->name : "";
+}
+
+size_t
+jcs_ca_signer_count(const jcs_ca *ca)
+{
+	return ca != NULL ? ca->n_signers : 0;
+}
+
+const char *
+jcs_ca_signer_id(const jcs_ca *ca, size_t i)
+{
+	return ca != NULL && i < ca->n_signers ? ca->signers[i].id_hex : NULL;
+}
+
+int
+jcs_ca_rotate(jcs_ctx *ctx, jcs_ca *ca, const char *profile_dir, time_t now)
+{
+	struct profile signp;
+	jcs_key *root = NULL;
+	EVP_PKEY *skey = NULL;
+	X509 *cert = NULL;
+	struct ca_signer *ns;
+	char kpath[PATH_MAX], cpath[PATH_MAX];
+	int n, rc = -1;
+
+	if (ca == NULL)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "no CA given");
+	n = ca->signers[ca->n_signers - 1].n + 1;
+	if (n > MAX_SIGNERS)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
+		    "this CA has used all %d signer numbers", MAX_SIGNERS);
+	if (profile_load(ctx, profile_dir, "signer.profile", &signp) == -1)
+		return -1;
+	jcs_pathf(kpath, sizeof(kpath), "%s/root.key", ca->dir);
+	if ((root = jcs_key_load(ctx, kpath, ca->passphrase)) == NULL)
+		return -1;
+	if (now == 0)
+		now = time(NULL);
+	if ((skey = jcs_key_generate(ctx, ca->alg)) == NULL ||
+	    (cert = make_cert(ctx, &signp, skey, ca->root, root->pkey,
+	    ca->name, n, now)) == NULL)
+		goto done;
+	jcs_pathf(kpath, sizeof(kpath), "%s/signers/%04d.key", ca->dir, n);
+	jcs_pathf(cpath, sizeof(cpath), "%s/signers/%04d.crt", ca->dir, n);
+	if (write_key_and_cert(ctx, kpath, cpath, skey, cert,
+	    ca->passphrase) == -1)
+		goto done;
+	if ((ns = realloc(ca->signers, (ca->n_signers + 1) *
+	    sizeof(*ns))) == NULL) {
+		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	ca->signers = ns;
+	ns[ca->n_signers].n = n;
+	ns[ca->n_signers].cert = cert;
+	{
+		uint8_t id[JCS_KEYID_LEN];
+
+		jcs_key_id_of(skey, id);
+		jcs_hex(id, JCS_KEYID_LEN, ns[ca->n_signers].id_hex);
+	}
+	cert = NULL;
+	ca->n_signers++;
+	jcs_key_free(ca->key);
+	ca->key = NULL;
+	rc = 0;
+	jcs_ok(ctx);
+done:
+	jcs_key_free(root);
+	EVP_PKEY_free(skey);
+	X509_free(cert);
+	return rc;
+}
+
+static const jcs_key *
+current_key(jcs_ctx *ctx, jcs_ca *ca)
+{
+	const struct ca_signer *s = &ca->signers[ca->n_signers - 1];
+	char path[PATH_MAX];
+
+	if (ca->key != NULL)
+		return ca->key;
+	jcs_pathf(path, sizeof(path), "%s/signers/%04d.key", ca->dir, s->n);
+	if ((ca->key = jcs_key_load(ctx, path, ca->passphrase)) == NULL)
+		return NULL;
+	if (strcmp(ca->key->id_hex, s->id_hex) != 0) {
+		jcs_fail(ctx, JCS_ERR_KEY,
+		    "%s (key id %s) does not match its certificate (key id "
+		    "%s)", path, ca->key->id_hex, s->id_hex);
+		jcs_key_free(ca->key);
+		ca->key = NULL;
+	}
+	return ca->key;
+}
+
+jcs_label *
+jcs_ca_issue(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *o)
+{
+	const struct ca_signer *s;
+	jcs_label_fields f;
+	jcs_label *l = NULL;
+	const jcs_key *key;
+	time_t snb, sna, limit;
+	char a[32], b[32];
+	int years;
+
+	if (ca == NULL || o == NULL) {
+		jcs_fail(ctx, JCS_ERR_INVALID_ARG, "no CA or options given");
+		return NULL;
+	}
+	if (jcs_scheme_name(o->scheme) == NULL) {
+		jcs_fail(ctx, JCS_ERR_INVALID_ARG, "unknown scheme %d",
+		    o->scheme);
+		return NULL;
+	}
+	if (!jcs_scheme_issuable(o->scheme)) {
+		jcs_fail(ctx, JCS_ERR_POLICY_RULE,
+		    "issuing %s labels is not supported yet (only jcstar)",
+		    jcs_scheme_display(o->scheme));
+		return NULL;
+	}
+	if (!jcs_scheme_level_ok(o->scheme, o->level)) {
+		jcs_fail(ctx, JCS_ERR_INVALID_ARG,
+		    "level %d is not defined for %s (1 to 4)", o->level,
+		    jcs_scheme_display(o->scheme));
+		return NULL;
+	}
+	if (o->scheme == JCS_SCHEME_JCSTAR && o->level >= 3 && o->lab == NULL) {
+		jcs_fail(ctx, JCS_ERR_POLICY_RULE,
+		    "JC-STAR level %d needs a third-party evaluation: name the "
+		    "lab (--lab)", o->level);
+		return NULL;
+	}
+	s = &ca->signers[ca->n_signers - 1];
+	if (jcs_asn1_time_to_time(X509_get0_notBefore(s->cert), &snb) == -1 ||
+	    jcs_asn1_time_to_time(X509_get0_notAfter(s->cert), &sna) == -1) {
+		jcs_fail(ctx, JCS_ERR_KEY, "signer certificate has bad times");
+		return NULL;
+	}
+	memset(&f, 0, sizeof(f));
+	f.scheme = o->scheme;
+	f.level = o->level;
+	f.product = o->product;
+	f.lab = o->lab;
+	f.support_until = o->support_until;
+	f.not_before = o->not_before != 0 ? o->not_before : time(NULL);
+	if (f.not_before < snb || f.not_before >= sna) {
+		jcs_fail(ctx, JCS_ERR_POLICY_RULE,
+		    "the current signer %s is not valid at %s (it is valid "
+		    "%s to %s)", s->id_hex,
+		    jcs_time_format(f.not_before, a, sizeof(a)),
+		    jcs_time_format(snb, b, sizeof(b)),
+		    jcs_time_format(sna, a, sizeof(a)));
+		return NULL;
+	}
+	years = jcs_scheme_max_years(o->scheme);
+	limit = jcs_add_years(f.not_before, years);
+	if (o->valid_days < 0 || o->valid_days > 36525) {
+		jcs_fail(ctx, JCS_ERR_INVALID_ARG,
+		    "validity of %d days is out of range", o->valid_days);
+		return NULL;
+	}
+	if (o->valid_days > 0) {
+		f.not_after = f.not_before + (time_t)o->valid_days * 86400;
+		if (f.not_after > limit) {
+			jcs_fail(ctx, JCS_ERR_POLICY_RULE,
+			    "a validity of %d days exceeds the %s maximum of "
+			    "%d years (the label would end %s, the limit is "
+			    "%s)", o->valid_days,
+			    jcs_scheme_display(o->scheme), years,
+			    jcs_date_format(f.not_after, a, sizeof(a)),
+			    jcs_date_format(limit, b, sizeof(b)));
+			return NULL;
+		}
+		if (f.not_after > sna) {
+			jcs_fail(ctx, JCS_ERR_POLICY_RULE,
+			    "the label would end %s, after its signer "
+			    "certificate %s expires (%s): shorten "
+			    "--valid-days or rotate the signer (jcstar ca "
+			    "rotate)", jcs_date_format(f.not_after, a,
+			    sizeof(a)), s->id_hex,
+			    jcs_date_format(sna, b, sizeof(b)));
+			return NULL;
+		}
+	} else {
+		f.not_after = limit < sna ? limit : sna;
+	}
+	if (f.support_until != 0 && f.support_until < f.not_before -
+	    f.not_before % 86400) {
+		jcs_fail(ctx, JCS_ERR_POLICY_RULE,
+		    "the support period (until %s) ends before the label "
+		    "starts (%s)", jcs_date_format(f.support_until, a,
+		    sizeof(a)), jcs_date_format(f.not_before, b, sizeof(b)));
+		return NULL;
+	}
+	if ((key = current_key(ctx, ca)) == NULL)
+		return NULL;
+	if ((l = jcs_label_new(ctx, &f)) == NULL)
+		return NULL;
+	if (jcs_label_sign(ctx, l, key) == -1) {
+		jcs_label_free(l);
+		return NULL;
+	}
+	return l;
+}
+
+char *
+jcs_ca_trust_pem(jcs_ctx *ctx, const jcs_ca *ca)
+{
+	BIO *bio = NULL;
+	BUF_MEM *mem;
+	char *out = NULL;
+
+	if (ca == NULL) {
+		jcs_fail(ctx, JCS_ERR_INVALID_ARG, "no CA given");
+		return NULL;
+	}
+	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio_X509(bio, ca->root) != 1)
+		goto ossl;
+	for (size_t i = 0; i < ca->n_signers; i++)
+		if (PEM_write_bio_X509(bio, ca->signers[i].cert) != 1)
+			goto ossl;
+	BIO_get_mem_ptr(bio, &mem);
+	if ((out = malloc(mem->length + 1)) == NULL) {
+		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	memcpy(out, mem->data, mem->length);
+	out[mem->length] = '\0';
+	jcs_ok(ctx);
+	goto done;
+ossl:
+	jcs_fail_ossl(ctx, JCS_ERR_NOMEM, "cannot write trust bundle");
+done:
+	BIO_free(bio);
+	return out;
+}
+
+int
+jcs_ca_export_trust(jcs_ctx *ctx, const jcs_ca *ca, const char *path)
+{
+	char *pem;
+	int rc;
+
+	if (path == NULL)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "no output path");
+	if ((pem = jcs_ca_trust_pem(ctx, ca)) == NULL)
+		return -1;
+	rc = jcs_write_file_atomic(ctx, path, pem, strlen(pem), 0644);
+	free(pem);
+	if (rc == 0)
+		jcs_ok(ctx);
+	return rc;
+}

@@ -1,0 +1,155 @@
+/* ctx.c - the context, error codes and messages, version. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "internal.h"
+
+static const struct {
+	jcs_err err;
+	const char *name;
+	int verdict;
+} err_table[] = {
+	{ JCS_OK, "ok", 0 },
+	{ JCS_ERR_INVALID_ARG, "invalid-argument", 0 },
+	{ JCS_ERR_NOMEM, "out-of-memory", 0 },
+	{ JCS_ERR_IO, "io-error", 0 },
+	{ JCS_ERR_EXISTS, "exists", 0 },
+	{ JCS_ERR_TOO_LARGE, "too-large", 0 },
+	{ JCS_ERR_KEY, "key-error", 0 },
+	{ JCS_ERR_PASSPHRASE, "passphrase", 0 },
+	{ JCS_ERR_PROFILE, "bad-profile", 0 },
+	{ JCS_ERR_CRYPTO, "crypto-error", 0 },
+	{ JCS_ERR_POLICY_RULE, "issuance-rule", 0 },
+	{ JCS_ERR_MALFORMED, "malformed", 1 },
+	{ JCS_ERR_TRUNCATED, "truncated", 1 },
+	{ JCS_ERR_NOT_DER, "not-der", 1 },
+	{ JCS_ERR_BAD_SIGNATURE, "bad-signature", 1 },
+	{ JCS_ERR_UNKNOWN_ISSUER, "unknown-issuer", 1 },
+	{ JCS_ERR_UNTRUSTED, "untrusted", 1 },
+	{ JCS_ERR_NOT_LABEL_SIGNER, "not-label-signer", 1 },
+	{ JCS_ERR_SIGNER_EXPIRED, "signer-expired", 1 },
+	{ JCS_ERR_EXPIRED, "expired", 1 },
+	{ JCS_ERR_NOT_YET_VALID, "not-yet-valid", 1 },
+	{ JCS_ERR_OUTSIDE_SIGNER, "outside-signer-validity", 1 },
+	{ JCS_ERR_UNKNOWN_CRITICAL, "unknown-critical-extension", 1 },
+	{ JCS_ERR_REVOKED, "revoked", 1 },
+	{ JCS_ERR_BELOW_POLICY, "below-policy", 1 },
+};
+
+const char *
+jcs_version(void)
+{
+	return JCS_VERSION_STRING;
+}
+
+const char *
+jcs_err_name(jcs_err err)
+{
+	for (size_t i = 0; i < sizeof(err_table) / sizeof(err_table[0]); i++)
+		if (err_table[i].err == err)
+			return err_table[i].name;
+	return "unknown";
+}
+
+int
+jcs_err_is_verdict(jcs_err err)
+{
+	for (size_t i = 0; i < sizeof(err_table) / sizeof(err_table[0]); i++)
+		if (err_table[i].err == err)
+			return err_table[i].verdict;
+	return 0;
+}
+
+jcs_ctx *
+jcs_ctx_new(void)
+{
+	return calloc(1, sizeof(jcs_ctx));
+}
+
+void
+jcs_ctx_free(jcs_ctx *ctx)
+{
+	free(ctx);
+}
+
+jcs_err
+jcs_ctx_error(const jcs_ctx *ctx)
+{
+	return ctx != NULL ? ctx->err : JCS_ERR_NOMEM;
+}
+
+const char *
+jcs_ctx_message(const jcs_ctx *ctx)
+{
+	return ctx != NULL ? ctx->msg : "no context (out of memory)";
+}
+
+void
+jcs_free(void *p)
+{
+	free(p);
+}
+
+void
+jcs_ok(jcs_ctx *ctx)
+{
+	ERR_clear_error();
+	if (ctx == NULL)
+		return;
+	ctx->err = JCS_OK;
+	ctx->msg[0] = '\0';
+}
+
+static void
+vset(jcs_ctx *ctx, jcs_err err, const char *fmt, va_list ap)
+{
+	ctx->err = err;
+	vsnprintf(ctx->msg, sizeof(ctx->msg), fmt, ap);
+}
+
+int
+jcs_fail(jcs_ctx *ctx, jcs_err err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ctx == NULL)
+		return -1;
+	va_start(ap, fmt);
+	vset(ctx, err, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+jcs_fail_ossl(jcs_ctx *ctx, jcs_err err, const char *fmt, ...)
+{
+	va_list ap;
+	unsigned long e;
+	const char *data = NULL;
+	int flags = 0;
+	char buf[256];
+
+	e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags);
+	if (ctx != NULL) {
+		va_start(ap, fmt);
+		vset(ctx, err, fmt, ap);
+		va_end(ap);
+		if (e != 0) {
+			size_t n = strlen(ctx->msg);
+			const char *reason = ERR_reason_error_string(e);
+
+			if (reason == NULL) {
+				ERR_error_string_n(e, buf, sizeof(buf));
+				reason = buf;
+			}
+			snprintf(ctx->msg + n, sizeof(ctx->msg) - n, ": %s%s%s",
+			    reason, (flags & ERR_TXT_STRING) && data && *data ?
+			    " " : "", (flags & ERR_TXT_STRING) && data ? data :
+			    "");
+		}
+	}
+	ERR_clear_error();
+	return -1;
+}

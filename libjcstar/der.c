@@ -1,0 +1,110 @@
+/*
+ * der.c - structural DER check with byte offsets.
+ *
+ * OpenSSL's decoder accepts BER (indefinite and long-form lengths) and says
+ * little about where input went wrong. This walk runs first, so that a
+ * truncated or padded label gets a message naming the byte; the label module
+ * then decodes with OpenSSL and re-encodes to catch what remains (e.g. a
+ * DEFAULT value encoded, a non-minimal INTEGER).
+ */
+#include "internal.h"
+
+#define MAX_DEPTH 16
+
+struct walk {
+	jcs_ctx *ctx;
+	const uint8_t *base;
+	size_t total;
+	const char *what;
+};
+
+/* Walks the elements in [off, end). */
+static int
+walk(struct walk *w, size_t off, size_t end, int depth)
+{
+	while (off < end) {
+		size_t start = off, len = 0, hdr;
+		uint8_t tag;
+
+		if (depth > MAX_DEPTH)
+			return jcs_fail(w->ctx, JCS_ERR_MALFORMED,
+			    "%s nests deeper than %d levels at byte %zu",
+			    w->what, MAX_DEPTH, off);
+		tag = w->base[off++];
+		if ((tag & 0x1f) == 0x1f)
+			return jcs_fail(w->ctx, JCS_ERR_MALFORMED,
+			    "%s has a multi-byte tag at byte %zu, which the "
+			    "format never uses", w->what, start);
+		if (off >= end)
+			return jcs_fail(w->ctx, JCS_ERR_TRUNCATED,
+			    "%s is truncated at byte %zu of %zu: the element "
+			    "at byte %zu has no length", w->what, w->total,
+			    w->total, start);
+		if (w->base[off] < 0x80) {
+			len = w->base[off++];
+		} else if (w->base[off] == 0x80) {
+			return jcs_fail(w->ctx, JCS_ERR_NOT_DER,
+			    "%s is not DER: indefinite length at byte %zu",
+			    w->what, off);
+		} else {
+			size_t n = w->base[off++] & 0x7fu;
+
+			if (n > 4)
+				return jcs_fail(w->ctx, JCS_ERR_MALFORMED,
+				    "%s has an impossible length (%zu length "
+				    "bytes) at byte %zu", w->what, n, off - 1);
+			if (n > end - off)
+				return jcs_fail(w->ctx, JCS_ERR_TRUNCATED,
+				    "%s is truncated at byte %zu of %zu: the "
+				    "length at byte %zu is cut off", w->what,
+				    w->total, w->total, off - 1);
+			if (w->base[off] == 0)
+				return jcs_fail(w->ctx, JCS_ERR_NOT_DER,
+				    "%s is not DER: length at byte %zu has a "
+				    "leading zero byte", w->what, off - 1);
+			for (size_t i = 0; i < n; i++)
+				len = (len << 8) | w->base[off++];
+			if (len < 0x80)
+				return jcs_fail(w->ctx, JCS_ERR_NOT_DER,
+				    "%s is not DER: length %zu at byte %zu "
+				    "uses the long form", w->what, len,
+				    start + 1);
+		}
+		hdr = off - start;
+		if (len > end - off) {
+			if (end == w->total)
+				return jcs_fail(w->ctx, JCS_ERR_TRUNCATED,
+				    "%s is truncated at byte %zu of %zu: the "
+				    "element at byte %zu needs %zu bytes",
+				    w->what, w->total, start + hdr + len,
+				    start, hdr + len);
+			return jcs_fail(w->ctx, JCS_ERR_MALFORMED,
+			    "%s is malformed: the element at byte %zu (%zu "
+			    "bytes) overruns its enclosing element, which "
+			    "ends at byte %zu", w->what, start, hdr + len,
+			    end);
+		}
+		if ((tag & 0x20) && walk(w, off, off + len, depth + 1) == -1)
+			return -1;
+		off += len;
+		if (depth == 0 && off < end)
+			return jcs_fail(w->ctx, JCS_ERR_MALFORMED,
+			    "%s has %zu trailing bytes after its end at byte "
+			    "%zu", w->what, end - off, off);
+	}
+	return 0;
+}
+
+int
+jcs_der_check(jcs_ctx *ctx, const uint8_t *buf, size_t len, const char *what)
+{
+	struct walk w = { ctx, buf, len, what };
+
+	if (len == 0)
+		return jcs_fail(ctx, JCS_ERR_MALFORMED, "%s is empty", what);
+	if (buf[0] != 0x30)
+		return jcs_fail(ctx, JCS_ERR_MALFORMED,
+		    "not a jcstar %s: it starts with byte 0x%02x, not a DER "
+		    "SEQUENCE (0x30)", what, buf[0]);
+	return walk(&w, 0, len, 0);
+}

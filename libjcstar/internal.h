@@ -1,0 +1,120 @@
+/*
+ * internal.h - what libjcstar's modules share. Never installed.
+ *
+ * The public header is included with default visibility so that exactly its
+ * functions are exported from libjcstar.so; everything else is compiled with
+ * -fvisibility=hidden.
+ */
+#ifndef JCSTAR_INTERNAL_H
+#define JCSTAR_INTERNAL_H
+
+#pragma GCC visibility push(default)
+#include "jcstar.h"
+#pragma GCC visibility pop
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#define JCS_KEYID_LEN 8
+
+/* 2.25.<UUID 8a8f04c3-9b1e-4e8d-8ec3-14fbd72220aa as an integer>: the
+ * project's OID arc (docs/FORMAT.md). */
+#define JCS_OID_ARC "2.25.184176058496225790952593353622520209578"
+#define JCS_OID_EKU_LABEL_SIGNING JCS_OID_ARC ".2.1"
+#define JCS_OID_EXT_ARC JCS_OID_ARC ".3"
+
+struct jcs_ctx {
+	jcs_err err;
+	char msg[512];
+};
+
+/* Sets ctx's error and message (printf-style). Always returns -1 so that
+ * callers can write `return jcs_fail(...)`. ctx may be NULL. */
+int jcs_fail(jcs_ctx *ctx, jcs_err err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Like jcs_fail, appending ": " and the oldest OpenSSL error on the queue (if
+ * any), then clearing the queue. */
+int jcs_fail_ossl(jcs_ctx *ctx, jcs_err err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Clears ctx's error and OpenSSL's error queue. */
+void jcs_ok(jcs_ctx *ctx);
+
+/* util.c */
+/* Reads a whole file (or stdin for "-") of at most max bytes into a new
+ * buffer (NUL-terminated, for jcs_free). what names the file in errors. */
+int jcs_read_file(jcs_ctx *ctx, const char *path, size_t max, uint8_t **out,
+    size_t *outlen);
+/* Writes data to path atomically (temporary file + fsync + rename) with the
+ * given mode; "-" writes stdout. */
+int jcs_write_file_atomic(jcs_ctx *ctx, const char *path, const void *data,
+    size_t len, int mode);
+/* Creates path with O_EXCL|O_NOFOLLOW and mode 0600 and writes data. */
+int jcs_write_secret_file(jcs_ctx *ctx, const char *path, const void *data,
+    size_t len);
+void jcs_hex(const uint8_t *in, size_t len, char *out); /* out: 2*len+1 */
+/* Returns 0 if s (len bytes) is well-formed UTF-8 with no control
+ * characters, else -1 and *bad set to the offending byte offset. */
+int jcs_utf8_check(const char *s, size_t len, size_t *bad);
+/* Adds n calendar years to t (Feb 29 -> Mar 1). */
+time_t jcs_add_years(time_t t, int n);
+/* ASN1_TIME -> time_t. Returns 0 or -1. */
+int jcs_asn1_time_to_time(const ASN1_TIME *at, time_t *out);
+char *jcs_strdup(const char *s);
+/* snprintf for paths; returns -1 if the result was truncated. */
+int jcs_pathf(char *out, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* key.c */
+struct jcs_key {
+	EVP_PKEY *pkey;
+	uint8_t id[JCS_KEYID_LEN];
+	char id_hex[2 * JCS_KEYID_LEN + 1];
+};
+/* Computes the key identifier of a public key. Returns 0 or -1. */
+int jcs_key_id_of(const EVP_PKEY *pkey, uint8_t id[JCS_KEYID_LEN]);
+/* Wraps pkey (ownership taken on success). */
+jcs_key *jcs_key_from_pkey(jcs_ctx *ctx, EVP_PKEY *pkey);
+/* Generates a key of alg. */
+EVP_PKEY *jcs_key_generate(jcs_ctx *ctx, int alg);
+/* Returns the jcs_alg of a key, 0 if not one we use. */
+int jcs_key_alg(const EVP_PKEY *pkey);
+/* Returns the digest to sign with for pkey (NULL for Ed25519). */
+const EVP_MD *jcs_key_md(const EVP_PKEY *pkey);
+/* PEM (PKCS#8, encrypted with AES-256-CBC if passphrase) for jcs_free. */
+int jcs_key_to_pem(jcs_ctx *ctx, EVP_PKEY *pkey, const char *passphrase,
+    char **out, size_t *outlen);
+
+/* label.c */
+/* Checks the label's signature with pkey over the received tbsLabel bytes.
+ * Returns 1 verified, 0 not verified (reason in buf), -1 error. */
+int jcs_label_check_sig(jcs_ctx *ctx, const jcs_label *label, EVP_PKEY *pkey,
+    char *why, size_t whylen);
+/* Returns the issuer key id bytes (JCS_KEYID_LEN). */
+const uint8_t *jcs_label_issuer_id(const jcs_label *label);
+/* Returns 1 if the label has an extension this version understands. */
+int jcs_ext_known(const char *oid);
+
+/* der.c */
+/* Checks that buf is exactly one well-formed definite-length TLV with
+ * minimal length encodings, nested elements inside their parents, at most
+ * max_depth deep. Sets JCS_ERR_TRUNCATED / JCS_ERR_NOT_DER /
+ * JCS_ERR_MALFORMED with the byte offset. what names the object ("label"). */
+int jcs_der_check(jcs_ctx *ctx, const uint8_t *buf, size_t len,
+    const char *what);
+
+/* trust.c, for tests */
+/* Overrides the key id of signer i, to test two signers sharing an id. */
+int jcs_trust_insecure_set_signer_id(jcs_trust *trust, size_t i,
+    const uint8_t id[JCS_KEYID_LEN]);
+
+/* scheme.c */
+/* Returns the maximum label validity in years for scheme (0 = none). */
+int jcs_scheme_max_years(int scheme);
+/* Returns a display name ("JC-STAR", "CLS", ...). */
+const char *jcs_scheme_display(int scheme);
+
+#endif

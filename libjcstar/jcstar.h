@@ -1,0 +1,406 @@
+/*
+ * jcstar.h - libjcstar, verifiable IoT security labels.
+ *
+ * The one public header of libjcstar. It includes only <stddef.h>,
+ * <stdint.h> and <time.h>; every type is opaque or plain data.
+ *
+ * Conventions
+ *  - Functions that can fail take a jcs_ctx and return 0 / -1, or a pointer /
+ *    NULL. On failure the reason is in the context: jcs_ctx_error() (a
+ *    jcs_err code) and jcs_ctx_message() (one human sentence). On success the
+ *    context's error is cleared.
+ *  - Every object has a constructor and a destructor; every *_free(NULL) is a
+ *    no-op. Buffers the library hands out are released with jcs_free().
+ *  - Strings passed in are copied; strings returned by getters stay valid as
+ *    long as the object they came from.
+ *  - The library never prints, never exits and never aborts on bad input.
+ *  - A function that weakens a check says so in its name (..._insecure_...).
+ */
+#ifndef JCSTAR_H
+#define JCSTAR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define JCS_VERSION_MAJOR 0
+#define JCS_VERSION_MINOR 1
+#define JCS_VERSION_PATCH 0
+#define JCS_VERSION_STRING "0.1.0"
+/* Encoded as 0xMMmmpp, for compile-time comparisons. */
+#define JCS_VERSION_NUMBER \
+	((JCS_VERSION_MAJOR << 16) | (JCS_VERSION_MINOR << 8) | JCS_VERSION_PATCH)
+
+/* Returns the run-time library version, e.g. "0.1.0". Never NULL. */
+const char *jcs_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Errors and the context                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef enum jcs_err {
+	JCS_OK = 0,
+	/* usage and environment */
+	JCS_ERR_INVALID_ARG,      /* a caller passed a bad argument or field */
+	JCS_ERR_NOMEM,            /* out of memory */
+	JCS_ERR_IO,               /* a file could not be read or written */
+	JCS_ERR_EXISTS,           /* refusing to overwrite (e.g. a CA dir) */
+	JCS_ERR_TOO_LARGE,        /* input over its size cap */
+	JCS_ERR_KEY,              /* a key could not be loaded or used */
+	JCS_ERR_PASSPHRASE,       /* missing or wrong passphrase */
+	JCS_ERR_PROFILE,          /* bad certificate profile file */
+	JCS_ERR_CRYPTO,           /* an OpenSSL operation failed */
+	JCS_ERR_POLICY_RULE,      /* an issuance rule refused the label */
+	/* the label itself is not a well-formed label */
+	JCS_ERR_MALFORMED,        /* not a jcstar label (bad DER, bad field) */
+	JCS_ERR_TRUNCATED,        /* the encoding ends early */
+	JCS_ERR_NOT_DER,          /* valid BER but not strict DER */
+	/* verification verdicts (CLI exit status 1) */
+	JCS_ERR_BAD_SIGNATURE,    /* forged or altered: signature fails */
+	JCS_ERR_UNKNOWN_ISSUER,   /* no signer in the bundle has that key id */
+	JCS_ERR_UNTRUSTED,        /* signer does not chain to a trusted root */
+	JCS_ERR_NOT_LABEL_SIGNER, /* signer lacks the label-signing EKU */
+	JCS_ERR_SIGNER_EXPIRED,   /* signer cert not valid at that time */
+	JCS_ERR_EXPIRED,          /* label past its not-after time */
+	JCS_ERR_NOT_YET_VALID,    /* label before its not-before time */
+	JCS_ERR_OUTSIDE_SIGNER,   /* label validity not within the signer's */
+	JCS_ERR_UNKNOWN_CRITICAL, /* an unknown critical extension */
+	JCS_ERR_REVOKED,          /* the label or its signer is revoked */
+	JCS_ERR_BELOW_POLICY      /* genuine, but below the required level */
+} jcs_err;
+
+/* Returns a stable lower-case token for an error, e.g. "bad-signature",
+ * for machine-readable output. Never NULL ("unknown" for bad values). */
+const char *jcs_err_name(jcs_err err);
+
+/* Returns 1 when err is a verification verdict (the label was read and is
+ * not valid: forged, untrusted, expired, malformed, below policy...), 0 when
+ * it is a usage, resource or I/O error. The CLI exits 1 for the first kind
+ * and 2 for the second. */
+int jcs_err_is_verdict(jcs_err err);
+
+typedef struct jcs_ctx jcs_ctx;
+
+/* Returns a new context, or NULL when out of memory. A context is not
+ * thread-safe: use one per thread. */
+jcs_ctx *jcs_ctx_new(void);
+void jcs_ctx_free(jcs_ctx *ctx);
+
+/* Returns the code of the last failure on ctx, JCS_OK after a success. */
+jcs_err jcs_ctx_error(const jcs_ctx *ctx);
+
+/* Returns the message of the last failure ("" after a success). Valid until
+ * the next call that uses ctx. Never NULL. */
+const char *jcs_ctx_message(const jcs_ctx *ctx);
+
+/* Releases a buffer returned by the library. jcs_free(NULL) is a no-op. */
+void jcs_free(void *p);
+
+/* ------------------------------------------------------------------------ */
+/* Schemes, levels and policy                                               */
+/* ------------------------------------------------------------------------ */
+
+/* Values are part of the label format (docs/FORMAT.md): never renumber. */
+typedef enum jcs_scheme {
+	JCS_SCHEME_JCSTAR = 1,           /* Japan, IPA: levels 1-4 (stars) */
+	JCS_SCHEME_CLS = 2,              /* Singapore, CSA: levels 1-4 */
+	JCS_SCHEME_PSTI = 3,             /* UK: level 1 = compliant */
+	JCS_SCHEME_CYBER_TRUST_MARK = 4, /* US, FCC: level 1 = the mark */
+	JCS_SCHEME_CRA = 5               /* EU: 1 default, 2 important I,
+	                                    3 important II, 4 critical */
+} jcs_scheme;
+
+/* Returns the short name of a scheme ("jcstar", "cls", "psti",
+ * "cyber-trust-mark", "cra"), or NULL for an unknown value. */
+const char *jcs_scheme_name(int scheme);
+
+/* Returns the scheme for a short name (case-insensitive), or 0 if unknown. */
+int jcs_scheme_from_name(const char *name);
+
+/* Returns 1 if level is defined for scheme, else 0. */
+int jcs_scheme_level_ok(int scheme, int level);
+
+/* Returns 1 if labels of this scheme can be issued by this version
+ * (only JC-STAR today), else 0. */
+int jcs_scheme_issuable(int scheme);
+
+typedef enum jcs_importance {
+	JCS_IMPORTANCE_LOW = 1,    /* JC-STAR: star 1 or higher */
+	JCS_IMPORTANCE_MEDIUM = 2, /* JC-STAR: star 3 or higher */
+	JCS_IMPORTANCE_HIGH = 3    /* JC-STAR: star 3 or higher */
+} jcs_importance;
+
+/* Returns the importance for "low", "medium" or "high", or 0 if unknown. */
+int jcs_importance_from_name(const char *name);
+
+/* Returns the minimum level of scheme that the Japanese government
+ * procurement guideline requires for a system of the given importance, or
+ * -1 if no rule is defined for that scheme. */
+int jcs_importance_min_level(int scheme, int importance);
+
+/* ------------------------------------------------------------------------ */
+/* Times                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Parses "YYYY-MM-DD" (midnight UTC) or "YYYY-MM-DDTHH:MM:SSZ" into *out.
+ * Returns 0, or -1 (JCS_ERR_INVALID_ARG) for anything else, including
+ * impossible dates and times before 1970. */
+int jcs_time_parse(jcs_ctx *ctx, const char *text, time_t *out);
+
+/* Formats t as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes).
+ * Returns buf. */
+char *jcs_time_format(time_t t, char *buf, size_t len);
+
+/* Formats t as "YYYY-MM-DD" into buf (at least 11 bytes). Returns buf. */
+char *jcs_date_format(time_t t, char *buf, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* Labels                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Size caps (bytes). Longer inputs fail with JCS_ERR_TOO_LARGE. */
+#define JCS_LABEL_MAX_DER 2048
+#define JCS_LABEL_MAX_FILE 8192
+
+/* Length limits of label strings, in bytes of UTF-8 (docs/FORMAT.md). */
+#define JCS_MAX_REG_ID 32
+#define JCS_MAX_VENDOR 64
+#define JCS_MAX_PRODUCT 64
+#define JCS_MAX_MODEL 32
+#define JCS_MAX_UNIT_SERIAL 32
+#define JCS_MAX_LAB 64
+
+/* The assessed product: one structure, so that a registration can carry it.
+ * All strings are UTF-8; unit_serial may be NULL (a label for the product
+ * rather than for one unit). The library copies what it needs. */
+typedef struct jcs_product {
+	const char *reg_id;      /* registration id, e.g. "JCS-2025-000123" */
+	const char *vendor;      /* "Example Electronics Co., Ltd." */
+	const char *product;     /* product name, "Home Router" */
+	const char *model;       /* "HR-1000" */
+	const char *unit_serial; /* optional, NULL if absent */
+} jcs_product;
+
+/* What a certification body asserts about the product. */
+typedef struct jcs_label_fields {
+	int scheme;          /* a jcs_scheme value */
+	int level;           /* meaning per scheme */
+	jcs_product product;
+	const char *lab;     /* third-party lab; NULL = self-declared */
+	time_t not_before;   /* label validity, seconds since the epoch */
+	time_t not_after;
+	time_t support_until; /* end of the support period (a date, midnight
+	                         UTC); 0 = not stated */
+} jcs_label_fields;
+
+typedef struct jcs_label jcs_label;
+
+/* Returns a new, unsigned label with the given fields and a fresh random
+ * serial (72 bits, at least 64 of them random), or NULL. Checks every field
+ * against the format's limits (JCS_ERR_INVALID_ARG naming the field); does
+ * not apply scheme issuance rules (see jcs_ca_issue). */
+jcs_label *jcs_label_new(jcs_ctx *ctx, const jcs_label_fields *fields);
+
+/* Parses a label from DER. Strict: the bytes must be exactly one label in
+ * DER, every field within its limits. Returns the label or NULL with
+ * JCS_ERR_TRUNCATED, JCS_ERR_NOT_DER, JCS_ERR_MALFORMED or
+ * JCS_ERR_TOO_LARGE and a message naming the byte offset. The bytes are
+ * copied. */
+jcs_label *jcs_label_from_der(jcs_ctx *ctx, const uint8_t *der, size_t len);
+
+/* Parses a label from DER or from PEM ("-----BEGIN JCSTAR LABEL-----"),
+ * telling them apart by content. Errors as jcs_label_from_der, plus
+ * JCS_ERR_MALFORMED for PEM with another header. */
+jcs_label *jcs_label_parse(jcs_ctx *ctx, const uint8_t *buf, size_t len);
+
+/* Reads and parses a label file (DER or PEM); "-" reads stdin. Errors as
+ * jcs_label_parse, plus JCS_ERR_IO and JCS_ERR_TOO_LARGE (over
+ * JCS_LABEL_MAX_FILE bytes). */
+jcs_label *jcs_label_load_file(jcs_ctx *ctx, const char *path);
+
+void jcs_label_free(jcs_label *label);
+
+/* Replaces the serial (big-endian, 9 to 20 bytes, first byte 0x01..0x7f so
+ * that it is positive and minimal). For reproducible test vectors only:
+ * normal issuance uses the random serial. Returns 0 or -1. */
+int jcs_label_set_serial(jcs_ctx *ctx, jcs_label *label, const uint8_t *serial,
+    size_t len);
+
+/* Adds an extension (OID in dotted form, DER value bytes, copied). Returns
+ * 0 or -1. Invalidates any signature. */
+int jcs_label_add_extension(jcs_ctx *ctx, jcs_label *label, const char *oid,
+    int critical, const uint8_t *value, size_t len);
+
+/* Field getters. Strings stay valid while the label lives. */
+int jcs_label_version(const jcs_label *label);
+const char *jcs_label_serial_hex(const jcs_label *label);   /* lower-case */
+const char *jcs_label_issuer_hex(const jcs_label *label);   /* 16 hex */
+const jcs_label_fields *jcs_label_get_fields(const jcs_label *label);
+size_t jcs_label_extension_count(const jcs_label *label);
+/* Returns the dotted OID of extension i (NULL if out of range) and sets
+ * *critical. */
+const char *jcs_label_extension(const jcs_label *label, size_t i,
+    int *critical);
+/* Returns the signature algorithm ("ecdsa-with-SHA256", "ED25519") or ""
+ * for an unsigned label. */
+const char *jcs_label_sig_alg(const jcs_label *label);
+
+/* Returns the DER of a signed label (owned by the label) and sets *len, or
+ * NULL if the label is not signed. */
+const uint8_t *jcs_label_der(const jcs_label *label, size_t *len);
+
+/* Returns the PEM text of a signed label as a NUL-terminated buffer for
+ * jcs_free(), or NULL. */
+char *jcs_label_to_pem(jcs_ctx *ctx, const jcs_label *label);
+
+/* Writes a signed label to path: PEM if path ends in ".pem", else DER;
+ * "-" writes stdout. The file is written to a temporary name and renamed,
+ * so a failure leaves no partial file. Returns 0 or -1 (JCS_ERR_IO). */
+int jcs_label_write_file(jcs_ctx *ctx, const jcs_label *label,
+    const char *path);
+
+/* ------------------------------------------------------------------------ */
+/* Keys                                                                     */
+/* ------------------------------------------------------------------------ */
+
+typedef struct jcs_key jcs_key;
+
+/* Loads a private key from a PEM file, decrypting it with passphrase when
+ * the file is encrypted (passphrase may be NULL otherwise). Returns the key
+ * or NULL with JCS_ERR_IO, JCS_ERR_KEY or JCS_ERR_PASSPHRASE. */
+jcs_key *jcs_key_load(jcs_ctx *ctx, const char *path, const char *passphrase);
+void jcs_key_free(jcs_key *key);
+
+/* Returns the 8-byte key identifier of a key as 16 hex digits: the first 8
+ * bytes of SHA-256 over the DER SubjectPublicKeyInfo. Valid while the key
+ * lives. */
+const char *jcs_key_id_hex(const jcs_key *key);
+
+/* Signs label with key (ECDSA P-256 with SHA-256, or Ed25519), setting the
+ * label's issuer key identifier from the key. Returns 0 or -1. Does not
+ * apply issuance rules: a certification body uses jcs_ca_issue. */
+int jcs_label_sign(jcs_ctx *ctx, jcs_label *label, const jcs_key *key);
+
+/* ------------------------------------------------------------------------ */
+/* Trust bundle and verification                                            */
+/* ------------------------------------------------------------------------ */
+
+#define JCS_TRUST_MAX_FILE (4 * 1024 * 1024)
+
+typedef struct jcs_trust jcs_trust;
+
+/* Loads a trust bundle: PEM certificates. Self-signed CA certificates are
+ * trust anchors; other CA certificates are intermediates; end-entity
+ * certificates are label signers. Returns the bundle or NULL with
+ * JCS_ERR_IO, JCS_ERR_TOO_LARGE or JCS_ERR_MALFORMED (e.g. no root). */
+jcs_trust *jcs_trust_load_file(jcs_ctx *ctx, const char *path);
+jcs_trust *jcs_trust_load_mem(jcs_ctx *ctx, const uint8_t *buf, size_t len);
+void jcs_trust_free(jcs_trust *trust);
+
+/* Counts of what the bundle holds. */
+size_t jcs_trust_root_count(const jcs_trust *trust);
+size_t jcs_trust_signer_count(const jcs_trust *trust);
+
+typedef struct jcs_verify_opts {
+	time_t at;       /* time to verify at; 0 = now */
+	int min_level;   /* 0 = no level requirement */
+	int scheme;      /* required scheme with min_level; 0 = label's own */
+} jcs_verify_opts;
+
+/* Verifies a label against a trust bundle: strict format, a signer whose
+ * key id matches and whose signature verifies (every matching signer is
+ * tried), the signer's chain to a root of the bundle (OpenSSL's verifier),
+ * the label-signing EKU, the label's and signer's validity at opts->at, the
+ * label's validity within the signer's, no unknown critical extension, and
+ * the level policy. opts may be NULL (now, no policy).
+ * Returns 0 if valid, or -1 with the verdict in jcs_ctx_error() (one of the
+ * verification codes; jcs_err_is_verdict() is 1) and the exact reason in
+ * jcs_ctx_message(). If the label is valid, *signer_out (if not NULL) is set
+ * to the signer's subject (owned by the trust bundle). */
+int jcs_verify(jcs_ctx *ctx, const jcs_trust *trust, const jcs_label *label,
+    const jcs_verify_opts *opts, const char **signer_out);
+
+/* ------------------------------------------------------------------------ */
+/* Certification body (CA)                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef enum jcs_alg {
+	JCS_ALG_EC_P256 = 1, /* ECDSA P-256 with SHA-256 (default) */
+	JCS_ALG_ED25519 = 2
+} jcs_alg;
+
+/* Returns the algorithm for "ec-p256" or "ed25519", or 0 if unknown. */
+int jcs_alg_from_name(const char *name);
+
+typedef struct jcs_ca_init_opts {
+	const char *dir;          /* CA directory; must not exist yet */
+	const char *name;         /* certification body's name (UTF-8) */
+	int alg;                  /* jcs_alg; 0 = JCS_ALG_EC_P256 */
+	const char *profile_dir;  /* directory with root.profile and
+	                             signer.profile (the repository's certs/) */
+	const char *passphrase;   /* encrypt keys with it; NULL = plain */
+	time_t now;               /* creation time; 0 = now */
+} jcs_ca_init_opts;
+
+/* Creates a CA directory: a self-signed root and one label-signing
+ * certificate under it, from the profiles; keys 0600. Refuses an existing
+ * directory (JCS_ERR_EXISTS). On failure nothing is left behind. Returns 0
+ * or -1. */
+int jcs_ca_init(jcs_ctx *ctx, const jcs_ca_init_opts *opts);
+
+typedef struct jcs_ca jcs_ca;
+
+/* Opens a CA directory. passphrase is used for encrypted keys (may be NULL).
+ * Keys are loaded when first needed. Returns the CA or NULL. */
+jcs_ca *jcs_ca_open(jcs_ctx *ctx, const char *dir, const char *passphrase);
+void jcs_ca_free(jcs_ca *ca);
+
+/* Returns the certification body's name. Valid while ca lives. */
+const char *jcs_ca_name(const jcs_ca *ca);
+
+/* Adds a new label-signing key and certificate from profile_dir's
+ * signer.profile and makes it current. Older signers stay in the directory
+ * and in exported bundles, so their labels keep verifying. Returns 0 or
+ * -1. now = 0 means the current time. */
+int jcs_ca_rotate(jcs_ctx *ctx, jcs_ca *ca, const char *profile_dir,
+    time_t now);
+
+typedef struct jcs_issue_opts {
+	int scheme;
+	int level;
+	jcs_product product;
+	const char *lab;       /* third-party lab; required for JC-STAR 3-4 */
+	time_t not_before;     /* 0 = now */
+	int valid_days;        /* 0 = scheme maximum, capped by the signer */
+	time_t support_until;  /* 0 = not stated */
+} jcs_issue_opts;
+
+/* Issues a label with the CA's current signer, applying the scheme's
+ * issuance rules (JCS_ERR_POLICY_RULE: a JC-STAR label is valid at most 2
+ * years and never beyond its signer certificate; levels 3-4 need a lab;
+ * support end not before the label starts). Returns the signed label or
+ * NULL. */
+jcs_label *jcs_ca_issue(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *opts);
+
+/* Returns the trust bundle of the CA (root and every signer certificate,
+ * oldest first) as PEM text for jcs_free(), or NULL. */
+char *jcs_ca_trust_pem(jcs_ctx *ctx, const jcs_ca *ca);
+
+/* Writes the trust bundle to path ("-" = stdout) through a temporary file
+ * and a rename. Returns 0 or -1. */
+int jcs_ca_export_trust(jcs_ctx *ctx, const jcs_ca *ca, const char *path);
+
+/* Returns the number of signers and the key id (16 hex digits) of signer i
+ * (0 = oldest); NULL if out of range. */
+size_t jcs_ca_signer_count(const jcs_ca *ca);
+const char *jcs_ca_signer_id(const jcs_ca *ca, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* JCSTAR_H */

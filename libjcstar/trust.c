@@ -1,0 +1,420 @@
+/*
+ * trust.c - the trust bundle (roots, intermediates, label signers) and the
+ * verification of a label against it. Chain checks use OpenSSL's verifier.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "internal.h"
+
+struct signer {
+	X509 *cert;
+	uint8_t id[JCS_KEYID_LEN];
+	char id_hex[2 * JCS_KEYID_LEN + 1];
+	char subject[256];
+	time_t not_before, not_after;
+};
+
+struct jcs_trust {
+	X509_STORE *store;            /* the roots */
+	STACK_OF(X509) *intermediates;
+	size_t n_roots;
+	struct signer *signers;
+	size_t n_signers;
+	ASN1_OBJECT *eku;              /* label-signing key purpose */
+};
+
+void
+jcs_trust_free(jcs_trust *t)
+{
+	if (t == NULL)
+		return;
+	X509_STORE_free(t->store);
+	sk_X509_pop_free(t->intermediates, X509_free);
+	for (size_t i = 0; i < t->n_signers; i++)
+		X509_free(t->signers[i].cert);
+	free(t->signers);
+	ASN1_OBJECT_free(t->eku);
+	free(t);
+}
+
+static int
+add_cert(jcs_ctx *ctx, jcs_trust *t, X509 *cert, int block)
+{
+	struct signer *s, *ns;
+
+	if (X509_check_ca(cert) != 0) {
+		if (X509_self_signed(cert, 1) == 1) {
+			if (X509_STORE_add_cert(t->store, cert) != 1)
+				return jcs_fail_ossl(ctx, JCS_ERR_MALFORMED,
+				    "trust bundle: cannot add root "
+				    "(block %d)", block);
+			t->n_roots++;
+			X509_free(cert);
+			return 0;
+		}
+		if (sk_X509_push(t->intermediates, cert) <= 0)
+			return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+		return 0;
+	}
+	ns = realloc(t->signers, (t->n_signers + 1) * sizeof(*ns));
+	if (ns == NULL)
+		return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+	t->signers = ns;
+	s = &t->signers[t->n_signers];
+	memset(s, 0, sizeof(*s));
+	if (jcs_key_id_of(X509_get0_pubkey(cert), s->id) == -1 ||
+	    jcs_asn1_time_to_time(X509_get0_notBefore(cert),
+	    &s->not_before) == -1 ||
+	    jcs_asn1_time_to_time(X509_get0_notAfter(cert),
+	    &s->not_after) == -1)
+		return jcs_fail_ossl(ctx, JCS_ERR_MALFORMED,
+		    "trust bundle: certificate in block %d has an unusable "
+		    "key or validity", block);
+	jcs_hex(s->id, JCS_KEYID_LEN, s->id_hex);
+	X509_NAME_oneline(X509_get_subject_name(cert), s->subject,
+	    sizeof(s->subject));
+	s->cert = cert;
+	t->n_signers++;
+	return 0;
+}
+
+jcs_trust *
+jcs_trust_load_mem(jcs_ctx *ctx, const uint8_t *buf, size_t len)
+{
+	jcs_trust *t = NULL;
+	BIO *bio = NULL;
+	int block = 0;
+
+	ERR_clear_error();
+	if (buf == NULL || len == 0) {
+		jcs_fail(ctx, JCS_ERR_MALFORMED, "trust bundle is empty");
+		return NULL;
+	}
+	if (len > JCS_TRUST_MAX_FILE) {
+		jcs_fail(ctx, JCS_ERR_TOO_LARGE,
+		    "trust bundle is %zu bytes; at most %d are accepted", len,
+		    JCS_TRUST_MAX_FILE);
+		return NULL;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (t->store = X509_STORE_new()) == NULL ||
+	    (t->intermediates = sk_X509_new_null()) == NULL ||
+	    (t->eku = OBJ_txt2obj(JCS_OID_EKU_LABEL_SIGNING, 1)) == NULL ||
+	    (bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
+		jcs_fail_ossl(ctx, JCS_ERR_NOMEM, "cannot create trust bundle");
+		goto err;
+	}
+	for (;;) {
+		char *name = NULL, *header = NULL;
+		unsigned char *data = NULL;
+		const unsigned char *p;
+		long dlen;
+		X509 *cert;
+
+		if (PEM_read_bio(bio, &name, &header, &data, &dlen) != 1) {
+			unsigned long e = ERR_peek_last_error();
+
+			if (ERR_GET_REASON(e) == PEM_R_NO_START_LINE &&
+			    block > 0) {
+				ERR_clear_error();
+				break;
+			}
+			jcs_fail_ossl(ctx, JCS_ERR_MALFORMED,
+			    "trust bundle: PEM block %d cannot be read",
+			    block + 1);
+			goto err;
+		}
+		block++;
+		if (strcmp(name, "CERTIFICATE") != 0) {
+			jcs_fail(ctx, JCS_ERR_MALFORMED,
+			    "trust bundle: block %d is '%s'; a bundle holds "
+			    "only CERTIFICATE blocks%s", block, name,
+			    strstr(name, "PRIVATE") != NULL ?
+			    " (never publish a private key)" : "");
+			OPENSSL_free(name);
+			OPENSSL_free(header);
+			OPENSSL_free(data);
+			goto err;
+		}
+		p = data;
+		cert = d2i_X509(NULL, &p, dlen);
+		if (cert == NULL || p != data + dlen) {
+			X509_free(cert);
+			OPENSSL_free(name);
+			OPENSSL_free(header);
+			OPENSSL_free(data);
+			jcs_fail_ossl(ctx, JCS_ERR_MALFORMED,
+			    "trust bundle: block %d is not a valid "
+			    "certificate", block);
+			goto err;
+		}
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		OPENSSL_free(data);
+		if (add_cert(ctx, t, cert, block) == -1) {
+			X509_free(cert);
+			goto err;
+		}
+	}
+	if (t->n_roots == 0) {
+		jcs_fail(ctx, JCS_ERR_MALFORMED,
+		    "trust bundle has no root (self-signed CA) certificate");
+		goto err;
+	}
+	BIO_free(bio);
+	jcs_ok(ctx);
+	return t;
+err:
+	BIO_free(bio);
+	jcs_trust_free(t);
+	ERR_clear_error();
+	return NULL;
+}
+
+jcs_trust *
+jcs_trust_load_file(jcs_ctx *ctx, const char *path)
+{
+	uint8_t *buf = NULL;
+	size_t len;
+	jcs_trust *t;
+	char msg[512];
+
+	if (jcs_read_file(ctx, path, JCS_TRUST_MAX_FILE, &buf, &len) == -1)
+		return NULL;
+	t = jcs_trust_load_mem(ctx, buf, len);
+	free(buf);
+	if (t == NULL) {
+		snprintf(msg, sizeof(msg), "%s", jcs_ctx_message(ctx));
+		jcs_fail(ctx, jcs_ctx_error(ctx), "%s: %s", path, msg);
+	}
+	return t;
+}
+
+size_t
+jcs_trust_root_count(const jcs_trust *t)
+{
+	return t != NULL ? t->n_roots : 0;
+}
+
+size_t
+jcs_trust_signer_count(const jcs_trust *t)
+{
+	return t != NULL ? t->n_signers : 0;
+}
+
+int
+jcs_trust_insecure_set_signer_id(jcs_trust *t, size_t i,
+    const uint8_t id[JCS_KEYID_LEN])
+{
+	if (t == NULL || i >= t->n_signers)
+		return -1;
+	memcpy(t->signers[i].id, id, JCS_KEYID_LEN);
+	jcs_hex(id, JCS_KEYID_LEN, t->signers[i].id_hex);
+	return 0;
+}
+
+/* ---- verification ---- */
+
+static int
+has_label_eku(const jcs_trust *t, X509 *cert)
+{
+	EXTENDED_KEY_USAGE *eku;
+	int found = 0;
+
+	eku = X509_get_ext_d2i(cert, NID_ext_key_usage, NULL, NULL);
+	if (eku == NULL)
+		return 0;
+	for (int i = 0; i < sk_ASN1_OBJECT_num(eku); i++)
+		if (OBJ_cmp(sk_ASN1_OBJECT_value(eku, i), t->eku) == 0)
+			found = 1;
+	EXTENDED_KEY_USAGE_free(eku);
+	return found;
+}
+
+/* Checks signer s at time at: chain to a root, EKU, key usage. Returns 0,
+ * or -1 with the reason set on ctx. */
+static int
+check_signer(jcs_ctx *ctx, const jcs_trust *t, const struct signer *s,
+    time_t at)
+{
+	X509_STORE_CTX *sctx;
+	int ok, verr, depth;
+	char when[32];
+
+	if ((sctx = X509_STORE_CTX_new()) == NULL ||
+	    X509_STORE_CTX_init(sctx, t->store, s->cert,
+	    t->intermediates) != 1) {
+		X509_STORE_CTX_free(sctx);
+		return jcs_fail_ossl(ctx, JCS_ERR_NOMEM,
+		    "cannot set up chain check");
+	}
+	X509_STORE_CTX_set_time(sctx, 0, at);
+	X509_STORE_CTX_set_flags(sctx, X509_V_FLAG_X509_STRICT);
+	ok = X509_verify_cert(sctx);
+	verr = X509_STORE_CTX_get_error(sctx);
+	depth = X509_STORE_CTX_get_error_depth(sctx);
+	X509_STORE_CTX_free(sctx);
+	ERR_clear_error();
+	if (ok != 1) {
+		if (verr == X509_V_ERR_CERT_HAS_EXPIRED ||
+		    verr == X509_V_ERR_CERT_NOT_YET_VALID) {
+			int expired = verr == X509_V_ERR_CERT_HAS_EXPIRED;
+
+			return jcs_fail(ctx, JCS_ERR_SIGNER_EXPIRED,
+			    "%s certificate of signer %s (%s) %s %s",
+			    depth == 0 ? "the" : "a CA", s->id_hex,
+			    s->subject, expired ? "expired on" :
+			    "is not valid until",
+			    jcs_time_format(expired ? s->not_after :
+			    s->not_before, when, sizeof(when)));
+		}
+		return jcs_fail(ctx, JCS_ERR_UNTRUSTED,
+		    "signer %s (%s) does not chain to a root in the trust "
+		    "bundle: %s", s->id_hex, s->subject,
+		    X509_verify_cert_error_string(verr));
+	}
+	if (!has_label_eku(t, s->cert))
+		return jcs_fail(ctx, JCS_ERR_NOT_LABEL_SIGNER,
+		    "signer %s (%s) is not authorised to sign labels: its "
+		    "certificate lacks the label-signing extended key usage "
+		    "%s", s->id_hex, s->subject, JCS_OID_EKU_LABEL_SIGNING);
+	if ((X509_get_extension_flags(s->cert) & EXFLAG_KUSAGE) &&
+	    !(X509_get_key_usage(s->cert) & KU_DIGITAL_SIGNATURE))
+		return jcs_fail(ctx, JCS_ERR_NOT_LABEL_SIGNER,
+		    "signer %s (%s) certificate does not allow "
+		    "digitalSignature", s->id_hex, s->subject);
+	return 0;
+}
+
+/* Ranks verdicts so that when several signers match, the most telling
+ * failure is reported (a good signature from a bad chain beats a bad
+ * signature). */
+static int
+rank(jcs_err e)
+{
+	switch (e) {
+	case JCS_ERR_BAD_SIGNATURE:
+		return 1;
+	case JCS_ERR_UNTRUSTED:
+		return 2;
+	case JCS_ERR_NOT_LABEL_SIGNER:
+		return 3;
+	case JCS_ERR_SIGNER_EXPIRED:
+		return 4;
+	default:
+		return 0;
+	}
+}
+
+int
+jcs_verify(jcs_ctx *ctx, const jcs_trust *t, const jcs_label *l,
+    const jcs_verify_opts *opts, const char **signer_out)
+{
+	const jcs_label_fields *f;
+	const struct signer *good = NULL;
+	jcs_err best = JCS_OK;
+	char best_msg[512] = "", when[32], why[128];
+	time_t at;
+	size_t tried = 0;
+	const uint8_t *id;
+
+	if (t == NULL || l == NULL || jcs_label_der(l, NULL) == NULL)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
+		    "verify needs a trust bundle and a signed label");
+	f = jcs_label_get_fields(l);
+	at = opts != NULL && opts->at != 0 ? opts->at : time(NULL);
+	id = jcs_label_issuer_id(l);
+
+	for (size_t i = 0; i < t->n_signers && good == NULL; i++) {
+		const struct signer *s = &t->signers[i];
+		int rc;
+
+		if (memcmp(s->id, id, JCS_KEYID_LEN) != 0)
+			continue;
+		tried++;
+		rc = jcs_label_check_sig(ctx, l, X509_get0_pubkey(s->cert),
+		    why, sizeof(why));
+		if (rc == -1)
+			return -1;
+		if (rc == 0) {
+			jcs_fail(ctx, JCS_ERR_BAD_SIGNATURE,
+			    "%s with signer key %s (%s): the label was "
+			    "altered or forged", why, s->id_hex, s->subject);
+		} else if (check_signer(ctx, t, s, at) == 0) {
+			good = s;
+			break;
+		}
+		if (rank(jcs_ctx_error(ctx)) > rank(best)) {
+			best = jcs_ctx_error(ctx);
+			snprintf(best_msg, sizeof(best_msg), "%s",
+			    jcs_ctx_message(ctx));
+		}
+	}
+	if (good == NULL) {
+		if (tried == 0)
+			return jcs_fail(ctx, JCS_ERR_UNKNOWN_ISSUER,
+			    "no signer in the trust bundle has key id %s "
+			    "(the bundle has %zu signer%s)",
+			    jcs_label_issuer_hex(l), t->n_signers,
+			    t->n_signers == 1 ? "" : "s");
+		if (tried > 1) {
+			size_t n = strlen(best_msg);
+
+			snprintf(best_msg + n, sizeof(best_msg) - n,
+			    " (%zu signers share key id %s; none verified)",
+			    tried, jcs_label_issuer_hex(l));
+		}
+		return jcs_fail(ctx, best, "%s", best_msg);
+	}
+
+	for (size_t i = 0; i < jcs_label_extension_count(l); i++) {
+		int crit;
+		const char *oid = jcs_label_extension(l, i, &crit);
+
+		if (crit && !jcs_ext_known(oid))
+			return jcs_fail(ctx, JCS_ERR_UNKNOWN_CRITICAL,
+			    "label has a critical extension %s that this "
+			    "verifier does not understand", oid);
+	}
+	if (at < f->not_before)
+		return jcs_fail(ctx, JCS_ERR_NOT_YET_VALID,
+		    "label is not valid until %s",
+		    jcs_time_format(f->not_before, when, sizeof(when)));
+	if (at > f->not_after)
+		return jcs_fail(ctx, JCS_ERR_EXPIRED, "label expired on %s",
+		    jcs_time_format(f->not_after, when, sizeof(when)));
+	if (f->not_before < good->not_before ||
+	    f->not_after > good->not_after) {
+		char a[32], b[32];
+
+		return jcs_fail(ctx, JCS_ERR_OUTSIDE_SIGNER,
+		    "label validity is not within its signer's (%s to %s)",
+		    jcs_time_format(good->not_before, a, sizeof(a)),
+		    jcs_time_format(good->not_after, b, sizeof(b)));
+	}
+	if (opts != NULL && opts->min_level > 0) {
+		int want = opts->scheme != 0 ? opts->scheme : f->scheme;
+
+		if (want != f->scheme)
+			return jcs_fail(ctx, JCS_ERR_BELOW_POLICY,
+			    "label is %s level %d; a %s label of level %d "
+			    "or higher is required",
+			    jcs_scheme_display(f->scheme), f->level,
+			    jcs_scheme_display(want), opts->min_level);
+		if (f->level < opts->min_level)
+			return jcs_fail(ctx, JCS_ERR_BELOW_POLICY,
+			    "label is %s level %d; level %d or higher is "
+			    "required", jcs_scheme_display(f->scheme),
+			    f->level, opts->min_level);
+	}
+	if (signer_out != NULL)
+		*signer_out = good->subject;
+	jcs_ok(ctx);
+	return 0;
+}
