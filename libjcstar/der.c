@@ -18,6 +18,22 @@ struct walk {
 	const char *what;
 };
 
+/* An element that runs past the end of the input is a truncated label; one
+ * that runs past the end of its enclosing element is a malformed one. */
+static int
+overrun(struct walk *w, size_t start, size_t need, size_t end)
+{
+	if (end == w->total)
+		return jcs_fail(w->ctx, JCS_ERR_TRUNCATED,
+		    "%s is truncated at byte %zu of %zu: the element at byte "
+		    "%zu needs %zu more bytes", w->what, w->total, start + need,
+		    start, start + need - w->total);
+	return jcs_fail(w->ctx, JCS_ERR_MALFORMED,
+	    "%s is malformed: the element at byte %zu overruns its enclosing "
+	    "element, which ends at byte %zu", w->what, start, end);
+}
+
+
 /* Walks the elements in [off, end). */
 static int
 walk(struct walk *w, size_t off, size_t end, int depth)
@@ -36,10 +52,7 @@ walk(struct walk *w, size_t off, size_t end, int depth)
 			    "%s has a multi-byte tag at byte %zu, which the "
 			    "format never uses", w->what, start);
 		if (off >= end)
-			return jcs_fail(w->ctx, JCS_ERR_TRUNCATED,
-			    "%s is truncated at byte %zu of %zu: the element "
-			    "at byte %zu has no length", w->what, w->total,
-			    w->total, start);
+			return overrun(w, start, 2, end);
 		if (w->base[off] < 0x80) {
 			len = w->base[off++];
 		} else if (w->base[off] == 0x80) {
@@ -54,10 +67,7 @@ walk(struct walk *w, size_t off, size_t end, int depth)
 				    "%s has an impossible length (%zu length "
 				    "bytes) at byte %zu", w->what, n, off - 1);
 			if (n > end - off)
-				return jcs_fail(w->ctx, JCS_ERR_TRUNCATED,
-				    "%s is truncated at byte %zu of %zu: the "
-				    "length at byte %zu is cut off", w->what,
-				    w->total, w->total, off - 1);
+				return overrun(w, start, 2 + n, end);
 			if (w->base[off] == 0)
 				return jcs_fail(w->ctx, JCS_ERR_NOT_DER,
 				    "%s is not DER: length at byte %zu has a "
@@ -71,19 +81,8 @@ walk(struct walk *w, size_t off, size_t end, int depth)
 				    start + 1);
 		}
 		hdr = off - start;
-		if (len > end - off) {
-			if (end == w->total)
-				return jcs_fail(w->ctx, JCS_ERR_TRUNCATED,
-				    "%s is truncated at byte %zu of %zu: the "
-				    "element at byte %zu needs %zu bytes",
-				    w->what, w->total, start + hdr + len,
-				    start, hdr + len);
-			return jcs_fail(w->ctx, JCS_ERR_MALFORMED,
-			    "%s is malformed: the element at byte %zu (%zu "
-			    "bytes) overruns its enclosing element, which "
-			    "ends at byte %zu", w->what, start, hdr + len,
-			    end);
-		}
+		if (len > end - off)
+			return overrun(w, start, hdr + len, end);
 		if ((tag & 0x20) && walk(w, off, off + len, depth + 1) == -1)
 			return -1;
 		off += len;

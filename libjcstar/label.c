@@ -41,6 +41,16 @@ typedef struct {
 	} d;
 } JCS_ASSESSMENT;
 
+/* Like X.509's Extension, but with critical as BOOLEAN DEFAULT FALSE
+ * enforced: OpenSSL's X509_EXTENSION re-encodes an explicit FALSE as it
+ * came, which would let a non-DER label through the re-encoding check. */
+typedef struct {
+	ASN1_OBJECT *id;
+	ASN1_BOOLEAN critical;
+	ASN1_OCTET_STRING *value;
+} JCS_EXT;
+DEFINE_STACK_OF(JCS_EXT)
+
 typedef struct {
 	ASN1_INTEGER *version;
 	ASN1_INTEGER *serial;
@@ -51,7 +61,7 @@ typedef struct {
 	JCS_PRODUCT *product;
 	JCS_ASSESSMENT *assessment;
 	ASN1_INTEGER *support_until; /* [0] IMPLICIT, days since 1970-01-01 */
-	STACK_OF(X509_EXTENSION) *extensions; /* [1] IMPLICIT, OPTIONAL */
+	STACK_OF(JCS_EXT) *extensions; /* [1] IMPLICIT, OPTIONAL */
 } JCS_TBS;
 
 typedef struct {
@@ -78,6 +88,12 @@ ASN1_CHOICE(JCS_ASSESSMENT) = {
 	ASN1_SIMPLE(JCS_ASSESSMENT, d.third_party, ASN1_UTF8STRING),
 } static_ASN1_CHOICE_END(JCS_ASSESSMENT)
 
+ASN1_SEQUENCE(JCS_EXT) = {
+	ASN1_SIMPLE(JCS_EXT, id, ASN1_OBJECT),
+	ASN1_OPT(JCS_EXT, critical, ASN1_FBOOLEAN),
+	ASN1_SIMPLE(JCS_EXT, value, ASN1_OCTET_STRING),
+} static_ASN1_SEQUENCE_END(JCS_EXT)
+
 ASN1_SEQUENCE(JCS_TBS) = {
 	ASN1_SIMPLE(JCS_TBS, version, ASN1_INTEGER),
 	ASN1_SIMPLE(JCS_TBS, serial, ASN1_INTEGER),
@@ -88,7 +104,7 @@ ASN1_SEQUENCE(JCS_TBS) = {
 	ASN1_SIMPLE(JCS_TBS, product, JCS_PRODUCT),
 	ASN1_SIMPLE(JCS_TBS, assessment, JCS_ASSESSMENT),
 	ASN1_IMP_OPT(JCS_TBS, support_until, ASN1_INTEGER, 0),
-	ASN1_IMP_SEQUENCE_OF_OPT(JCS_TBS, extensions, X509_EXTENSION, 1),
+	ASN1_IMP_SEQUENCE_OF_OPT(JCS_TBS, extensions, JCS_EXT, 1),
 } static_ASN1_SEQUENCE_END(JCS_TBS)
 
 ASN1_SEQUENCE(JCS_LABEL) = {
@@ -99,6 +115,7 @@ ASN1_SEQUENCE(JCS_LABEL) = {
 
 #define LABEL_IT ASN1_ITEM_rptr(JCS_LABEL)
 #define TBS_IT ASN1_ITEM_rptr(JCS_TBS)
+#define EXT_IT ASN1_ITEM_rptr(JCS_EXT)
 
 #define LABEL_VERSION 0 /* v1 */
 #define SERIAL_RANDOM_BYTES 9
@@ -325,7 +342,7 @@ sync_fields(jcs_ctx *ctx, jcs_label *l, jcs_err err)
 	if (check_fields(ctx, err, f) == -1)
 		return -1;
 
-	n = sk_X509_EXTENSION_num(t->extensions);
+	n = sk_JCS_EXT_num(t->extensions);
 	if (t->extensions != NULL && n == 0)
 		return jcs_fail(ctx, err,
 		    "extensions field is present but empty");
@@ -333,11 +350,10 @@ sync_fields(jcs_ctx *ctx, jcs_label *l, jcs_err err)
 		return jcs_fail(ctx, err, "more than %d extensions",
 		    MAX_EXTENSIONS);
 	for (int i = 0; i < n; i++) {
-		X509_EXTENSION *e = sk_X509_EXTENSION_value(t->extensions, i);
+		JCS_EXT *e = sk_JCS_EXT_value(t->extensions, i);
 		char oid[128];
 
-		if (OBJ_obj2txt(oid, sizeof(oid),
-		    X509_EXTENSION_get_object(e), 1) <= 0)
+		if (OBJ_obj2txt(oid, sizeof(oid), e->id, 1) <= 0)
 			return jcs_fail(ctx, err, "extension %d has a bad "
 			    "identifier", i);
 		for (size_t k = 0; k < l->n_ext; k++)
@@ -346,7 +362,7 @@ sync_fields(jcs_ctx *ctx, jcs_label *l, jcs_err err)
 				    "extension %s appears twice", oid);
 		if ((l->ext_oid[l->n_ext] = jcs_strdup(oid)) == NULL)
 			return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
-		l->ext_crit[l->n_ext++] = X509_EXTENSION_get_critical(e);
+		l->ext_crit[l->n_ext++] = e->critical > 0;
 	}
 	l->sig_alg[0] = '\0';
 	if (l->asn->sig_alg->algorithm != NULL &&
@@ -668,9 +684,7 @@ int
 jcs_label_add_extension(jcs_ctx *ctx, jcs_label *l, const char *oid,
     int critical, const uint8_t *value, size_t len)
 {
-	ASN1_OBJECT *obj = NULL;
-	ASN1_OCTET_STRING *os = NULL;
-	X509_EXTENSION *e = NULL;
+	JCS_EXT *e = NULL;
 	JCS_TBS *t;
 
 	if (l == NULL || oid == NULL || (value == NULL && len > 0) ||
@@ -681,32 +695,31 @@ jcs_label_add_extension(jcs_ctx *ctx, jcs_label *l, const char *oid,
 	if (l->n_ext >= MAX_EXTENSIONS)
 		return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
 		    "a label has at most %d extensions", MAX_EXTENSIONS);
-	if ((obj = OBJ_txt2obj(oid, 1)) == NULL) {
+	if ((e = (JCS_EXT *)ASN1_item_new(EXT_IT)) == NULL)
+		return jcs_fail_ossl(ctx, JCS_ERR_NOMEM, "out of memory");
+	ASN1_OBJECT_free(e->id);
+	if ((e->id = OBJ_txt2obj(oid, 1)) == NULL) {
+		ASN1_item_free((ASN1_VALUE *)e, EXT_IT);
 		ERR_clear_error();
 		return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
 		    "'%s' is not a dotted OID", oid);
 	}
-	if ((os = ASN1_OCTET_STRING_new()) == NULL ||
-	    ASN1_OCTET_STRING_set(os, value, (int)len) != 1 ||
-	    (e = X509_EXTENSION_create_by_OBJ(NULL, obj, critical != 0,
-	    os)) == NULL ||
+	e->critical = critical ? 0xff : 0;
+	if (ASN1_OCTET_STRING_set(e->value, value, (int)len) != 1 ||
 	    (t->extensions == NULL &&
-	    (t->extensions = sk_X509_EXTENSION_new_null()) == NULL) ||
-	    sk_X509_EXTENSION_push(t->extensions, e) <= 0) {
-		jcs_fail_ossl(ctx, JCS_ERR_NOMEM, "cannot add extension");
-		X509_EXTENSION_free(e);
-		ASN1_OCTET_STRING_free(os);
-		ASN1_OBJECT_free(obj);
-		return -1;
+	    (t->extensions = sk_JCS_EXT_new_null()) == NULL) ||
+	    sk_JCS_EXT_push(t->extensions, e) <= 0) {
+		ASN1_item_free((ASN1_VALUE *)e, EXT_IT);
+		return jcs_fail_ossl(ctx, JCS_ERR_NOMEM,
+		    "cannot add extension");
 	}
-	ASN1_OCTET_STRING_free(os);
-	ASN1_OBJECT_free(obj);
 	unsign(l);
 	if (sync_fields(ctx, l, JCS_ERR_INVALID_ARG) == -1) {
 		/* e.g. a duplicate OID: take it back out */
-		X509_EXTENSION_free(sk_X509_EXTENSION_pop(t->extensions));
-		if (sk_X509_EXTENSION_num(t->extensions) == 0) {
-			sk_X509_EXTENSION_free(t->extensions);
+		ASN1_item_free((ASN1_VALUE *)sk_JCS_EXT_pop(t->extensions),
+		    EXT_IT);
+		if (sk_JCS_EXT_num(t->extensions) == 0) {
+			sk_JCS_EXT_free(t->extensions);
 			t->extensions = NULL;
 		}
 		jcs_err err = jcs_ctx_error(ctx);

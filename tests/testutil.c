@@ -103,7 +103,8 @@ tu_profiles(const char *dir, const char *signer_eku, long signer_days)
 	    "subject_cn = ${name} Label Signer ${n}\nvalidity_days = %ld\n"
 	    "ext.basicConstraints = critical,CA:FALSE\n"
 	    "ext.keyUsage = critical,digitalSignature\n%s%s%s"
-	    "ext.subjectKeyIdentifier = hash\n", signer_days,
+	    "ext.subjectKeyIdentifier = hash\n"
+	    "ext.authorityKeyIdentifier = keyid:always\n", signer_days,
 	    signer_eku == NULL || signer_eku[0] != '\0' ?
 	    "ext.extendedKeyUsage = critical," : "",
 	    signer_eku == NULL ? "${label_signing_eku}" : signer_eku,
