@@ -161,12 +161,30 @@ cmd_issue(int argc, char **argv)
 		    argv[optind]);
 		goto done;
 	}
-	if (dir == NULL || out == NULL || io.scheme == 0 || !level_set ||
-	    io.product.reg_id == NULL || io.product.vendor == NULL ||
-	    io.product.product == NULL || io.product.model == NULL) {
-		rc = fail_usage("issue: --ca, --scheme, --level, --reg-id, "
-		    "--vendor, --product, --model and -o are required");
-		goto done;
+	{
+		const struct {
+			int missing;
+			const char *name;
+		} req[] = {
+			{ dir == NULL, "--ca" }, { io.scheme == 0, "--scheme" },
+			{ !level_set, "--level" },
+			{ io.product.reg_id == NULL, "--reg-id" },
+			{ io.product.vendor == NULL, "--vendor" },
+			{ io.product.product == NULL, "--product" },
+			{ io.product.model == NULL, "--model" },
+			{ out == NULL, "-o" },
+		};
+		char list[128] = "";
+
+		for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++)
+			if (req[i].missing)
+				snprintf(list + strlen(list),
+				    sizeof(list) - strlen(list), "%s%s",
+				    list[0] != '\0' ? ", " : "", req[i].name);
+		if (list[0] != '\0') {
+			rc = fail_usage("issue: missing %s", list);
+			goto done;
+		}
 	}
 	if (strcmp(out, "-") == 0 && !pem && isatty(STDOUT_FILENO)) {
 		rc = fail_usage("issue: refusing to write binary DER to a "

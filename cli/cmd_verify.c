@@ -16,7 +16,7 @@ static const char help[] =
 "  --trust BUNDLE    the certification body's trust bundle (trust export)\n"
 "  --at TIME         verify as of TIME (YYYY-MM-DD or\n"
 "                    YYYY-MM-DDTHH:MM:SSZ) instead of now\n"
-"  --min-level N     require level N or higher\n"
+"  --min-level N     require level N (1-4) or higher\n"
 "  --importance I    require what the Japanese government procurement\n"
 "                    guideline asks for a system of importance I: low ->\n"
 "                    JC-STAR star 1 or higher; medium, high -> star 3+\n"
@@ -109,9 +109,9 @@ cmd_verify(int argc, char **argv)
 			}
 			break;
 		case 'm':
-			if (parse_int(optarg, 1, 255, &vo.min_level) == -1) {
+			if (parse_int(optarg, 1, 4, &vo.min_level) == -1) {
 				rc = fail_usage("--min-level must be a level "
-				    "number, not '%s'", optarg);
+				    "from 1 to 4, not '%s'", optarg);
 				goto done;
 			}
 			break;

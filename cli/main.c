@@ -33,7 +33,8 @@ fail_ctx(const jcs_ctx *ctx, const char *what)
 {
 	jcs_err e = jcs_ctx_error(ctx);
 
-	if (what != NULL)
+	/* library messages about a file usually name it already */
+	if (what != NULL && strstr(jcs_ctx_message(ctx), what) == NULL)
 		fprintf(stderr, "%s: %s: %s\n", progname, what,
 		    jcs_ctx_message(ctx));
 	else
@@ -190,6 +191,13 @@ main(int argc, char **argv)
 	}
 	argc--;
 	argv++;
+	/* getopt names argv[0] in its messages: make it "jcstar <cmd>" */
+	{
+		static char name[64];
+
+		snprintf(name, sizeof(name), "%s %s", progname, cmd);
+		argv[0] = name;
+	}
 	if (strcmp(cmd, "ca") == 0)
 		return cmd_ca(argc, argv);
 	if (strcmp(cmd, "trust") == 0)

@@ -770,7 +770,7 @@ jcs_ca_issue(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *o)
 	jcs_label *l = NULL;
 	const jcs_key *key;
 	time_t snb, sna, limit;
-	char a[32], b[32];
+	char a[32], b[32], c[32];
 	int years;
 
 	if (ca == NULL || o == NULL) {
@@ -819,7 +819,7 @@ jcs_ca_issue(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *o)
 		    "%s to %s)", s->id_hex,
 		    jcs_time_format(f.not_before, a, sizeof(a)),
 		    jcs_time_format(snb, b, sizeof(b)),
-		    jcs_time_format(sna, a, sizeof(a)));
+		    jcs_time_format(sna, c, sizeof(c)));
 		return NULL;
 	}
 	years = jcs_scheme_max_years(o->scheme);

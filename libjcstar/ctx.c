@@ -105,8 +105,13 @@ jcs_ok(jcs_ctx *ctx)
 static void
 vset(jcs_ctx *ctx, jcs_err err, const char *fmt, va_list ap)
 {
+	char buf[sizeof(ctx->msg)];
+
+	/* Format into a copy: callers may pass ctx's own message as an
+	 * argument when they add context to it. */
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	memcpy(ctx->msg, buf, sizeof(buf));
 	ctx->err = err;
-	vsnprintf(ctx->msg, sizeof(ctx->msg), fmt, ap);
 }
 
 int

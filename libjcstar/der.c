@@ -88,8 +88,9 @@ walk(struct walk *w, size_t off, size_t end, int depth)
 		off += len;
 		if (depth == 0 && off < end)
 			return jcs_fail(w->ctx, JCS_ERR_MALFORMED,
-			    "%s has %zu trailing bytes after its end at byte "
-			    "%zu", w->what, end - off, off);
+			    "%s has %zu trailing byte%s after its end at "
+			    "byte %zu", w->what, end - off,
+			    end - off == 1 ? "" : "s", off);
 	}
 	return 0;
 }

@@ -245,7 +245,7 @@ size_t jcs_label_extension_count(const jcs_label *label);
  * *critical. */
 const char *jcs_label_extension(const jcs_label *label, size_t i,
     int *critical);
-/* Returns the signature algorithm ("ecdsa-with-SHA256", "ED25519") or ""
+/* Returns the signature algorithm ("ecdsa-with-SHA256", "Ed25519") or ""
  * for an unsigned label. */
 const char *jcs_label_sig_alg(const jcs_label *label);
 

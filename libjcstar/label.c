@@ -365,10 +365,15 @@ sync_fields(jcs_ctx *ctx, jcs_label *l, jcs_err err)
 		l->ext_crit[l->n_ext++] = e->critical > 0;
 	}
 	l->sig_alg[0] = '\0';
-	if (l->asn->sig_alg->algorithm != NULL &&
-	    OBJ_obj2nid(l->asn->sig_alg->algorithm) != NID_undef)
-		snprintf(l->sig_alg, sizeof(l->sig_alg), "%s",
-		    OBJ_nid2ln(OBJ_obj2nid(l->asn->sig_alg->algorithm)));
+	if (l->asn->sig_alg->algorithm != NULL) {
+		int nid = OBJ_obj2nid(l->asn->sig_alg->algorithm);
+
+		if (nid == NID_ecdsa_with_SHA256)
+			snprintf(l->sig_alg, sizeof(l->sig_alg),
+			    "ecdsa-with-SHA256");
+		else if (nid == NID_ED25519)
+			snprintf(l->sig_alg, sizeof(l->sig_alg), "Ed25519");
+	}
 	return 0;
 }
 

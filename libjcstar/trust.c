@@ -237,15 +237,17 @@ has_label_eku(const jcs_trust *t, X509 *cert)
 	return found;
 }
 
-/* Checks signer s at time at: chain to a root, EKU, key usage. Returns 0,
+/* Checks signer s at time at: chain to a root, EKU, key usage. With
+ * check_time 0 the certificates' validity periods are ignored. Returns 0,
  * or -1 with the reason set on ctx. */
 static int
 check_signer(jcs_ctx *ctx, const jcs_trust *t, const struct signer *s,
-    time_t at)
+    time_t at, int check_time)
 {
 	X509_STORE_CTX *sctx;
 	int ok, verr, depth;
 	char when[32];
+	time_t bad_time = 0;
 
 	if ((sctx = X509_STORE_CTX_new()) == NULL ||
 	    X509_STORE_CTX_init(sctx, t->store, s->cert,
@@ -254,11 +256,23 @@ check_signer(jcs_ctx *ctx, const jcs_trust *t, const struct signer *s,
 		return jcs_fail_ossl(ctx, JCS_ERR_NOMEM,
 		    "cannot set up chain check");
 	}
-	X509_STORE_CTX_set_time(sctx, 0, at);
-	X509_STORE_CTX_set_flags(sctx, X509_V_FLAG_X509_STRICT);
+	if (check_time)
+		X509_STORE_CTX_set_time(sctx, 0, at);
+	X509_STORE_CTX_set_flags(sctx, X509_V_FLAG_X509_STRICT |
+	    (check_time ? 0 : X509_V_FLAG_NO_CHECK_TIME));
 	ok = X509_verify_cert(sctx);
 	verr = X509_STORE_CTX_get_error(sctx);
 	depth = X509_STORE_CTX_get_error_depth(sctx);
+	if (ok != 1 && (verr == X509_V_ERR_CERT_HAS_EXPIRED ||
+	    verr == X509_V_ERR_CERT_NOT_YET_VALID)) {
+		X509 *cur = X509_STORE_CTX_get_current_cert(sctx);
+
+		if (cur == NULL || jcs_asn1_time_to_time(
+		    verr == X509_V_ERR_CERT_HAS_EXPIRED ?
+		    X509_get0_notAfter(cur) : X509_get0_notBefore(cur),
+		    &bad_time) == -1)
+			bad_time = 0;
+	}
 	X509_STORE_CTX_free(sctx);
 	ERR_clear_error();
 	if (ok != 1) {
@@ -267,12 +281,12 @@ check_signer(jcs_ctx *ctx, const jcs_trust *t, const struct signer *s,
 			int expired = verr == X509_V_ERR_CERT_HAS_EXPIRED;
 
 			return jcs_fail(ctx, JCS_ERR_SIGNER_EXPIRED,
-			    "%s certificate of signer %s (%s) %s %s",
-			    depth == 0 ? "the" : "a CA", s->id_hex,
+			    "%s of signer %s (%s) %s %s",
+			    depth == 0 ? "the certificate" :
+			    "the root or CA certificate", s->id_hex,
 			    s->subject, expired ? "expired on" :
 			    "is not valid until",
-			    jcs_time_format(expired ? s->not_after :
-			    s->not_before, when, sizeof(when)));
+			    jcs_time_format(bad_time, when, sizeof(when)));
 		}
 		return jcs_fail(ctx, JCS_ERR_UNTRUSTED,
 		    "signer %s (%s) does not chain to a root in the trust "
@@ -320,6 +334,7 @@ jcs_verify(jcs_ctx *ctx, const jcs_trust *t, const jcs_label *l,
 	const struct signer *good = NULL;
 	jcs_err best = JCS_OK;
 	char best_msg[512] = "", when[32], why[128];
+	char signer_time_msg[512] = "";
 	time_t at;
 	size_t tried = 0;
 	const uint8_t *id;
@@ -346,9 +361,21 @@ jcs_verify(jcs_ctx *ctx, const jcs_trust *t, const jcs_label *l,
 			jcs_fail(ctx, JCS_ERR_BAD_SIGNATURE,
 			    "%s with signer key %s (%s): the label was "
 			    "altered or forged", why, s->id_hex, s->subject);
-		} else if (check_signer(ctx, t, s, at) == 0) {
+		} else if (check_signer(ctx, t, s, at, 1) == 0) {
 			good = s;
 			break;
+		} else if (jcs_ctx_error(ctx) == JCS_ERR_SIGNER_EXPIRED) {
+			/* Outside a certificate's validity. If the chain is
+			 * otherwise sound, the label's own dates (authentic:
+			 * the signature verified) make the clearer verdict
+			 * when they fail too; else report the signer's. */
+			snprintf(signer_time_msg, sizeof(signer_time_msg),
+			    "%s", jcs_ctx_message(ctx));
+			if (check_signer(ctx, t, s, at, 0) == 0) {
+				good = s;
+				break;
+			}
+			signer_time_msg[0] = '\0';
 		}
 		if (rank(jcs_ctx_error(ctx)) > rank(best)) {
 			best = jcs_ctx_error(ctx);
@@ -389,6 +416,9 @@ jcs_verify(jcs_ctx *ctx, const jcs_trust *t, const jcs_label *l,
 	if (at > f->not_after)
 		return jcs_fail(ctx, JCS_ERR_EXPIRED, "label expired on %s",
 		    jcs_time_format(f->not_after, when, sizeof(when)));
+	if (signer_time_msg[0] != '\0')
+		return jcs_fail(ctx, JCS_ERR_SIGNER_EXPIRED, "%s",
+		    signer_time_msg);
 	if (f->not_before < good->not_before ||
 	    f->not_after > good->not_after) {
 		char a[32], b[32];

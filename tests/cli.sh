@@ -214,7 +214,7 @@ expect_rc 2 "trust export without -o" "$J" trust export --ca ca
 expect_err_contains "--ca and -o are required"
 
 expect_rc 2 "issue without the product fields" "$J" issue --ca ca --level 1 -o x.der
-expect_err_contains "are required"
+expect_err_contains "missing --scheme, --reg-id, --vendor, --product, --model"
 
 expect_rc 2 "show without a file" "$J" show
 expect_err_contains "no label file given"
@@ -569,7 +569,11 @@ expect_rc 0 "verify --min-level 1 on a level-1 label" \
 
 expect_rc 2 "verify --min-level x is a usage error" \
     "$J" verify --trust trust.pem --min-level x ref.der
-expect_err_contains "--min-level must be a level number"
+expect_err_contains "--min-level must be a level from 1 to 4, not 'x'"
+
+expect_rc 2 "verify --min-level 5 is beyond every scheme's levels" \
+    "$J" verify --trust trust.pem --min-level 5 ref.der
+expect_err_contains "from 1 to 4, not '5'"
 
 expect_rc 0 "verify --importance low accepts level 1" \
     "$J" verify --trust trust.pem --importance low ref.der

@@ -184,7 +184,7 @@ test_trailing(void **state)
 	buf[ref_len] = 0x00;
 	assert_int_equal(check(buf, ref_len + 1, msg, sizeof(msg)),
 	    JCS_ERR_MALFORMED);
-	assert_non_null(strstr(msg, "1 trailing bytes"));
+	assert_non_null(strstr(msg, "1 trailing byte after"));
 	memcpy(buf + ref_len, ref, ref_len); /* two labels back to back */
 	assert_int_equal(check(buf, 2 * ref_len, msg, sizeof(msg)),
 	    JCS_ERR_MALFORMED);
