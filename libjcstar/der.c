@@ -18,12 +18,13 @@ struct walk {
 	const char *what;
 };
 
-/* An element that runs past the end of the input is a truncated label; one
- * that runs past the end of its enclosing element is a malformed one. */
+/* The outermost element running past the end of the input is a truncated
+ * label; an inner one running past the end of its enclosing element (which
+ * itself fits) is a malformed one. */
 static int
-overrun(struct walk *w, size_t start, size_t need, size_t end)
+overrun(struct walk *w, size_t start, size_t need, size_t end, int depth)
 {
-	if (end == w->total)
+	if (depth == 0)
 		return jcs_fail(w->ctx, JCS_ERR_TRUNCATED,
 		    "%s is truncated at byte %zu of %zu: the element at byte "
 		    "%zu needs %zu more bytes", w->what, w->total, start + need,
@@ -52,7 +53,7 @@ walk(struct walk *w, size_t off, size_t end, int depth)
 			    "%s has a multi-byte tag at byte %zu, which the "
 			    "format never uses", w->what, start);
 		if (off >= end)
-			return overrun(w, start, 2, end);
+			return overrun(w, start, 2, end, depth);
 		if (w->base[off] < 0x80) {
 			len = w->base[off++];
 		} else if (w->base[off] == 0x80) {
@@ -67,7 +68,7 @@ walk(struct walk *w, size_t off, size_t end, int depth)
 				    "%s has an impossible length (%zu length "
 				    "bytes) at byte %zu", w->what, n, off - 1);
 			if (n > end - off)
-				return overrun(w, start, 2 + n, end);
+				return overrun(w, start, 2 + n, end, depth);
 			if (w->base[off] == 0)
 				return jcs_fail(w->ctx, JCS_ERR_NOT_DER,
 				    "%s is not DER: length at byte %zu has a "
@@ -82,7 +83,7 @@ walk(struct walk *w, size_t off, size_t end, int depth)
 		}
 		hdr = off - start;
 		if (len > end - off)
-			return overrun(w, start, hdr + len, end);
+			return overrun(w, start, hdr + len, end, depth);
 		if ((tag & 0x20) && walk(w, off, off + len, depth + 1) == -1)
 			return -1;
 		off += len;
