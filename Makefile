@@ -168,7 +168,13 @@ install: all
 	    $(DESTDIR)$(LIBDIR)/libjcstar.so.$(SOVERSION)
 	ln -sf libjcstar.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libjcstar.so
 	install -m 644 libjcstar/jcstar.h $(DESTDIR)$(INCLUDEDIR)/jcstar.h
-	install -m 644 $(B)/jcstar.pc $(DESTDIR)$(LIBDIR)/pkgconfig/jcstar.pc
+	@# written here, so that it names the PREFIX given to make install
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' \
+	  'includedir=$(INCLUDEDIR)' '' 'Name: jcstar' \
+	  'Description: verifiable IoT security labels (JC-STAR and sister schemes)' \
+	  'Version: $(VERSION)' 'Requires.private: libcrypto' \
+	  'Libs: -L$${libdir} -ljcstar' 'Cflags: -I$${includedir}' \
+	  > $(DESTDIR)$(LIBDIR)/pkgconfig/jcstar.pc
 	install -m 644 docs/jcstar.1 $(DESTDIR)$(MANDIR)/man1/jcstar.1
 	install -m 644 certs/*.profile $(DESTDIR)$(DATADIR)/certs/
 

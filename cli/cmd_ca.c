@@ -56,7 +56,7 @@ cmd_ca(int argc, char **argv)
 	const char *dir = NULL, *name = NULL, *pfile = NULL, *prof = NULL;
 	const char *sub;
 	char *pass = NULL;
-	int c, alg = JCS_ALG_EC_P256, rc;
+	int c, alg = JCS_ALG_EC_P256, alg_set = 0, rc;
 	jcs_ctx *ctx;
 
 	if (argc < 2) {
@@ -87,6 +87,7 @@ cmd_ca(int argc, char **argv)
 			if ((alg = jcs_alg_from_name(optarg)) == 0)
 				return fail_usage("unknown --alg '%s' (use "
 				    "ec-p256 or ed25519)", optarg);
+			alg_set = 1;
 			break;
 		case 'p':
 			pfile = optarg;
@@ -110,6 +111,9 @@ cmd_ca(int argc, char **argv)
 		return fail_usage("ca %s: --dir is required", sub);
 	if (strcmp(sub, "init") == 0 && name == NULL)
 		return fail_usage("ca init: --name is required");
+	if (strcmp(sub, "rotate") == 0 && (name != NULL || alg_set))
+		return fail_usage("ca rotate: --name and --alg belong to ca "
+		    "init; a new signer keeps the CA's name and algorithm");
 	if ((rc = get_passphrase(pfile, &pass)) != 0)
 		return rc;
 	if ((ctx = jcs_ctx_new()) == NULL) {

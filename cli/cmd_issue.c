@@ -33,7 +33,8 @@ static const char help[] =
 "  --support-until DATE  end of the vendor's support period, YYYY-MM-DD\n"
 "  --passphrase-file F   passphrase of the CA keys (else $JCSTAR_PASSPHRASE)\n"
 "  -o FILE               output file; - for standard output\n"
-"  --pem                 write PEM whatever the file name\n"
+"  --pem                 with -o -, write PEM instead of DER (a file's\n"
+"                        format follows its name: .pem is PEM)\n"
 "  --json                print the issued label's fields as JSON on stdout\n"
 "  -q, --quiet           print nothing on success\n"
 "  -h, --help            this help\n";
@@ -191,6 +192,11 @@ cmd_issue(int argc, char **argv)
 		    "terminal; use --pem or redirect the output");
 		goto done;
 	}
+	if (pem && strcmp(out, "-") != 0) {
+		rc = fail_usage("issue: --pem is for -o -; a file's format "
+		    "follows its name (NAME.pem for PEM)");
+		goto done;
+	}
 	if (json && strcmp(out, "-") == 0) {
 		rc = fail_usage("issue: --json prints to stdout; write the "
 		    "label to a file (-o FILE)");
@@ -201,12 +207,6 @@ cmd_issue(int argc, char **argv)
 	if ((ca = jcs_ca_open(ctx, dir, pass)) == NULL ||
 	    (l = jcs_ca_issue(ctx, ca, &io)) == NULL) {
 		rc = fail_ctx(ctx, "issue");
-		goto done;
-	}
-	if (pem && strcmp(out, "-") != 0 && (strlen(out) < 4 ||
-	    strcmp(out + strlen(out) - 4, ".pem") != 0)) {
-		rc = fail_usage("issue: --pem needs an output name ending in "
-		    ".pem (or -)");
 		goto done;
 	}
 	if (pem && strcmp(out, "-") == 0) {
@@ -232,10 +232,20 @@ cmd_issue(int argc, char **argv)
 		const jcs_label_fields *f = jcs_label_get_fields(l);
 
 		jcs_label_der(l, &len);
+		char a[32];
+
 		fprintf(stderr, "issued %s label %s for %s (%zu bytes) -> %s\n",
 		    level_text(f->scheme, f->level, lv, sizeof(lv)),
 		    jcs_label_serial_hex(l), f->product.reg_id, len,
 		    strcmp(out, "-") == 0 ? "standard output" : out);
+		/* Tell when the default validity was cut at the signer's end
+		 * (less than 700 days): a rotation restores it. */
+		if (io.valid_days == 0 &&
+		    f->not_after - f->not_before < (time_t)700 * 86400)
+			fprintf(stderr, "note: validity cut to %s, when the "
+			    "signer certificate expires; run 'jcstar ca "
+			    "rotate' to issue full-length labels\n",
+			    jcs_date_format(f->not_after, a, sizeof(a)));
 	}
 done:
 	jcs_label_free(l);

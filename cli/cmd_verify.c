@@ -165,7 +165,10 @@ cmd_verify(int argc, char **argv)
 		int ok = 0, r;
 
 		if (l == NULL && !jcs_err_is_verdict(jcs_ctx_error(ctx))) {
-			/* I/O or size: not a verdict on a label */
+			/* I/O or size: not a verdict on a label, but scripts
+			 * reading --json still get a line for the file */
+			if (json)
+				print_result(argv[i], NULL, ctx, 0, NULL, 1);
 			r = fail_ctx(ctx, argv[i]);
 			if (r > rc)
 				rc = r;

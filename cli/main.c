@@ -9,6 +9,7 @@
 #include "cli.h"
 
 const char *progname = "jcstar";
+static const char *cmdname; /* the command being run, for messages */
 int quiet;
 
 static const char usage_text[] =
@@ -72,7 +73,11 @@ usage_error(const char *text)
 		fprintf(stderr, "%.*s\n", (int)(end - text), text);
 	else
 		fputs(text, stderr);
-	fprintf(stderr, "Try '%s --help' for more.\n", progname);
+	if (cmdname != NULL)
+		fprintf(stderr, "Try '%s %s --help' for more.\n", progname,
+		    cmdname);
+	else
+		fprintf(stderr, "Try '%s --help' for more.\n", progname);
 	return EXIT_USAGE;
 }
 
@@ -151,7 +156,7 @@ profile_dir(const char *opt)
 	if (env != NULL && env[0] != '\0')
 		return env;
 	/* Running from a build tree: build/jcstar -> ../certs */
-	n = readlink("/proc/self/exe", buf, sizeof(buf) - 32);
+	n = readlink("/proc/self/exe", buf, sizeof(buf) - 48);
 	if (n > 0) {
 		char *slash;
 
@@ -166,6 +171,14 @@ profile_dir(const char *opt)
 			strcpy(slash, "/../../certs/root.profile");
 			if (access(buf, R_OK) == 0) {
 				slash[sizeof("/../../certs") - 1] = '\0';
+				return buf;
+			}
+			/* installed: PREFIX/bin/jcstar ->
+			 * PREFIX/share/jcstar/certs, wherever PREFIX is */
+			strcpy(slash, "/../share/jcstar/certs/root.profile");
+			if (access(buf, R_OK) == 0) {
+				slash[sizeof("/../share/jcstar/certs") - 1] =
+				    '\0';
 				return buf;
 			}
 		}
@@ -191,6 +204,7 @@ main(int argc, char **argv)
 	}
 	argc--;
 	argv++;
+	cmdname = cmd;
 	/* getopt names argv[0] in its messages: make it "jcstar <cmd>" */
 	{
 		static char name[64];
@@ -209,5 +223,6 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "verify") == 0)
 		return cmd_verify(argc, argv);
 	fprintf(stderr, "%s: unknown command '%s'\n", progname, cmd);
+	cmdname = NULL;
 	return usage_error(usage_text);
 }

@@ -452,8 +452,9 @@ jcs_ca_init(jcs_ctx *ctx, const jcs_ca_init_opts *o)
 	jcs_pathf(path, sizeof(path), "%s/ca.conf", tmp);
 	snprintf(conf, sizeof(conf),
 	    "# jcstar CA directory (docs/FORMAT.md)\nformat = 1\n"
-	    "name = %s\nalg = %s\n", o->name,
-	    alg == JCS_ALG_ED25519 ? "ed25519" : "ec-p256");
+	    "name = %s\nalg = %s\nencrypted = %s\n", o->name,
+	    alg == JCS_ALG_ED25519 ? "ed25519" : "ec-p256",
+	    o->passphrase != NULL ? "yes" : "no");
 	if (jcs_write_file_atomic(ctx, path, conf, strlen(conf), 0644) == -1)
 		goto err;
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, o->dir, RENAME_NOREPLACE) ==
@@ -490,6 +491,7 @@ struct jcs_ca {
 	char *dir;
 	char *name;
 	int alg;
+	int encrypted; /* keys are passphrase-encrypted (ca.conf) */
 	char *passphrase;
 	X509 *root;
 	struct ca_signer *signers;
@@ -565,6 +567,8 @@ read_conf(jcs_ctx *ctx, jcs_ca *ca)
 			ca->name = jcs_strdup(v);
 		} else if (strcmp(k, "alg") == 0) {
 			ca->alg = jcs_alg_from_name(v);
+		} else if (strcmp(k, "encrypted") == 0) {
+			ca->encrypted = strcmp(v, "yes") == 0;
 		}
 	}
 	free(buf);
@@ -698,6 +702,10 @@ jcs_ca_rotate(jcs_ctx *ctx, jcs_ca *ca, const char *profile_dir, time_t now)
 	if (n > MAX_SIGNERS)
 		return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
 		    "this CA has used all %d signer numbers", MAX_SIGNERS);
+	if (ca->encrypted && ca->passphrase == NULL)
+		return jcs_fail(ctx, JCS_ERR_PASSPHRASE,
+		    "the keys of CA %s are encrypted: give the passphrase "
+		    "(--passphrase-file or JCSTAR_PASSPHRASE)", ca->dir);
 	if (profile_load(ctx, profile_dir, "signer.profile", &signp) == -1)
 		return -1;
 	jcs_pathf(kpath, sizeof(kpath), "%s/root.key", ca->dir);
@@ -711,8 +719,9 @@ jcs_ca_rotate(jcs_ctx *ctx, jcs_ca *ca, const char *profile_dir, time_t now)
 		goto done;
 	jcs_pathf(kpath, sizeof(kpath), "%s/signers/%04d.key", ca->dir, n);
 	jcs_pathf(cpath, sizeof(cpath), "%s/signers/%04d.crt", ca->dir, n);
+	/* the new key is protected like the CA's others, never mixed */
 	if (write_key_and_cert(ctx, kpath, cpath, skey, cert,
-	    ca->passphrase) == -1)
+	    ca->encrypted ? ca->passphrase : NULL) == -1)
 		goto done;
 	if ((ns = realloc(ca->signers, (ca->n_signers + 1) *
 	    sizeof(*ns))) == NULL) {

@@ -116,5 +116,7 @@ int jcs_trust_insecure_set_signer_id(jcs_trust *trust, size_t i,
 int jcs_scheme_max_years(int scheme);
 /* Returns a display name ("JC-STAR", "CLS", ...). */
 const char *jcs_scheme_display(int scheme);
+/* Formats "JC-STAR \u26052" or "CLS level 2" into buf. Returns buf. */
+const char *jcs_level_display(int scheme, int level, char *buf, size_t len);
 
 #endif

@@ -8,8 +8,12 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/x509.h>
 
 #include "internal.h"
+
+#define JCS_KEY_PBKDF2_ITER 200000
 
 int
 jcs_key_id_of(const EVP_PKEY *pkey, uint8_t id[JCS_KEYID_LEN])
@@ -56,8 +60,7 @@ jcs_alg_from_name(const char *name)
 {
 	if (name == NULL)
 		return 0;
-	if (strcmp(name, "ec-p256") == 0 || strcmp(name, "p256") == 0 ||
-	    strcmp(name, "ecdsa-p256") == 0)
+	if (strcmp(name, "ec-p256") == 0)
 		return JCS_ALG_EC_P256;
 	if (strcmp(name, "ed25519") == 0)
 		return JCS_ALG_ED25519;
@@ -112,11 +115,20 @@ jcs_key_to_pem(jcs_ctx *ctx, EVP_PKEY *pkey, const char *passphrase,
 	*out = NULL;
 	if ((bio = BIO_new(BIO_s_secmem())) == NULL)
 		return jcs_fail_ossl(ctx, JCS_ERR_NOMEM, "cannot encode key");
-	if (passphrase != NULL)
-		ok = PEM_write_bio_PKCS8PrivateKey(bio, pkey,
-		    EVP_aes_256_cbc(), passphrase, (int)strlen(passphrase),
-		    NULL, NULL);
-	else
+	if (passphrase != NULL) {
+		/* PBES2: PBKDF2-HMAC-SHA256 with JCS_KEY_PBKDF2_ITER rounds
+		 * (OpenSSL's PEM default is 2048) and AES-256-CBC. */
+		PKCS8_PRIV_KEY_INFO *p8 = EVP_PKEY2PKCS8(pkey);
+		X509_SIG *enc = NULL;
+
+		if (p8 != NULL)
+			enc = PKCS8_encrypt(-1, EVP_aes_256_cbc(), passphrase,
+			    (int)strlen(passphrase), NULL, 0,
+			    JCS_KEY_PBKDF2_ITER, p8);
+		ok = enc != NULL && PEM_write_bio_PKCS8(bio, enc);
+		X509_SIG_free(enc);
+		PKCS8_PRIV_KEY_INFO_free(p8);
+	} else
 		ok = PEM_write_bio_PKCS8PrivateKey(bio, pkey, NULL, NULL, 0,
 		    NULL, NULL);
 	if (!ok) {

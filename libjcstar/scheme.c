@@ -1,4 +1,5 @@
 /* scheme.c - the schemes a label can name, their levels and policies. */
+#include <stdio.h>
 #include <strings.h>
 
 #include "internal.h"
@@ -115,4 +116,15 @@ jcs_importance_min_level(int scheme, int importance)
 	default:
 		return -1;
 	}
+}
+
+const char *
+jcs_level_display(int scheme, int level, char *buf, size_t len)
+{
+	if (scheme == JCS_SCHEME_JCSTAR)
+		snprintf(buf, len, "JC-STAR \u2605%d", level);
+	else
+		snprintf(buf, len, "%s level %d", jcs_scheme_display(scheme),
+		    level);
+	return buf;
 }

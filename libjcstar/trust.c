@@ -430,18 +430,14 @@ jcs_verify(jcs_ctx *ctx, const jcs_trust *t, const jcs_label *l,
 	}
 	if (opts != NULL && opts->min_level > 0) {
 		int want = opts->scheme != 0 ? opts->scheme : f->scheme;
+		char have[48], need[48];
 
-		if (want != f->scheme)
+		jcs_level_display(f->scheme, f->level, have, sizeof(have));
+		jcs_level_display(want, opts->min_level, need, sizeof(need));
+		if (want != f->scheme || f->level < opts->min_level)
 			return jcs_fail(ctx, JCS_ERR_BELOW_POLICY,
-			    "label is %s level %d; a %s label of level %d "
-			    "or higher is required",
-			    jcs_scheme_display(f->scheme), f->level,
-			    jcs_scheme_display(want), opts->min_level);
-		if (f->level < opts->min_level)
-			return jcs_fail(ctx, JCS_ERR_BELOW_POLICY,
-			    "label is %s level %d; level %d or higher is "
-			    "required", jcs_scheme_display(f->scheme),
-			    f->level, opts->min_level);
+			    "label is %s; %s or higher is required", have,
+			    need);
 	}
 	if (signer_out != NULL)
 		*signer_out = good->subject;

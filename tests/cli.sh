@@ -562,7 +562,7 @@ expect_err_contains "--at: 'yesterday' is not a date"
 expect_rc 1 "verify --min-level 2 on a level-1 label" \
     "$J" verify --trust trust.pem --min-level 2 ref.der
 expect_err_contains "below-policy"
-expect_err_contains "level 2 or higher is required"
+expect_err_contains "label is JC-STAR ★1; JC-STAR ★2 or higher is required"
 
 expect_rc 0 "verify --min-level 1 on a level-1 label" \
     "$J" verify --trust trust.pem --min-level 1 ref.der
@@ -582,7 +582,7 @@ expect_out_contains "VALID"
 expect_rc 1 "verify --importance medium rejects level 1" \
     "$J" verify --trust trust.pem --importance medium ref.der
 expect_err_contains "below-policy"
-expect_err_contains "level 3 or higher is required"
+expect_err_contains "JC-STAR ★3 or higher is required"
 
 expect_rc 1 "verify --importance high rejects level 1" \
     "$J" verify --trust trust.pem --importance high ref.der
@@ -705,7 +705,7 @@ expect_rc 0 "show prints the new issuer key id" "$J" show new-signer.der
 expect_out_contains "issuer key id     $NEW_KID"
 
 expect_rc 2 "ca rotate of encrypted CA without a passphrase" "$J" ca rotate --dir ca-pw
-expect_err_contains "give its passphrase"
+expect_err_contains "are encrypted: give the passphrase"
 expect_true "no signer may be added" no_file ca-pw/signers/0002.crt
 
 expect_rc 2 "ca rotate with a wrong passphrase" \
@@ -784,6 +784,32 @@ expect_output_lacks "2.25.184176058496225790952593353622520209578.2.1"
 expect_rc 0 "openssl verifies the signer chains to the root (purpose any)" \
     openssl verify -CAfile ca/root.crt ca/signers/0001.crt
 expect_out_contains "OK"
+
+# ---- review fixes ----------------------------------------------------------
+
+expect_rc 2 "issue --pem with a file name is refused before signing" \
+    issue_ref ca pem-named.der --pem
+expect_err_contains "--pem is for -o -"
+expect_true "nothing may be written" no_file pem-named.der
+
+expect_rc 0 "issue --pem -o - writes PEM to stdout" issue_ref ca - --pem
+expect_out_contains "-----BEGIN JCSTAR LABEL-----"
+
+expect_rc 2 "ca rotate refuses --name (it belongs to ca init)" \
+    "$J" ca rotate --dir ca --name Other
+expect_err_contains "--name and --alg belong to ca init"
+expect_rc 2 "ca rotate refuses --alg" "$J" ca rotate --dir ca --alg ed25519
+expect_err_contains "belong to ca init"
+
+expect_rc 2 "a usage error points to the command's own help" \
+    "$J" verify --bogus
+expect_err_contains "jcstar verify: unrecognized option"
+expect_err_contains "Try 'jcstar verify --help'"
+
+expect_rc 2 "verify --json still reports an unreadable file" \
+    "$J" verify --trust trust2.pem --json new-signer.der no-such-file.der
+expect_out_contains '"file":"no-such-file.der","valid":false,"verdict":"io-error"'
+expect_out_contains '"file":"new-signer.der","valid":true'
 
 # ---- summary --------------------------------------------------------------
 

@@ -259,11 +259,32 @@ test_passphrase(void **state)
 	    -1);
 	assert_err(ctx, JCS_ERR_PASSPHRASE);
 	jcs_ca_free(ca);
-	/* right passphrase */
+	/* right passphrase; a rotated signer is encrypted too */
 	ca = jcs_ca_open(ctx, dir, "correct horse");
 	l = jcs_ca_issue(ctx, ca, &io);
 	assert_non_null(l);
 	jcs_label_free(l);
+	assert_int_equal(jcs_ca_rotate(ctx, ca, prof, tu_time("2025-05-01")),
+	    0);
+	key = tu_read(path_in(dir, "signers/0002.key"), &len);
+	assert_non_null(strstr((char *)key, "ENCRYPTED PRIVATE KEY"));
+	free(key);
+	jcs_ca_free(ca);
+	ca = jcs_ca_open(ctx, dir, NULL);
+	assert_int_equal(jcs_ca_rotate(ctx, ca, prof, tu_time("2025-05-01")),
+	    -1);
+	assert_err(ctx, JCS_ERR_PASSPHRASE);
+	jcs_ca_free(ca);
+
+	/* a plain CA stays plain: a passphrase given to rotate is unused */
+	assert_int_equal(init_ca(ctx, path_in(tmp, "plain"), NULL,
+	    "2025-04-01", NULL), 0);
+	ca = jcs_ca_open(ctx, path_in(tmp, "plain"), "unused");
+	assert_int_equal(jcs_ca_rotate(ctx, ca, prof, tu_time("2025-05-01")),
+	    0);
+	key = tu_read(path_in(tmp, "plain/signers/0002.key"), &len);
+	assert_non_null(strstr((char *)key, "-----BEGIN PRIVATE KEY"));
+	free(key);
 	jcs_ca_free(ca);
 	jcs_ctx_free(ctx);
 }

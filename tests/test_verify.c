@@ -341,9 +341,9 @@ test_policy(void **state)
 	expect(t, l, "2026-01-01", 1, 0, JCS_OK, NULL);
 	expect(t, l, "2026-01-01", 1, JCS_SCHEME_JCSTAR, JCS_OK, NULL);
 	expect(t, l, "2026-01-01", 2, 0, JCS_ERR_BELOW_POLICY,
-	    "level 2 or higher");
+	    "label is JC-STAR \u26051; JC-STAR \u26052 or higher is required");
 	expect(t, l, "2026-01-01", 1, JCS_SCHEME_CLS, JCS_ERR_BELOW_POLICY,
-	    "CLS label");
+	    "CLS level 1 or higher");
 	/* procurement guideline: low -> 1+, medium/high -> 3+ */
 	assert_int_equal(jcs_importance_min_level(JCS_SCHEME_JCSTAR,
 	    JCS_IMPORTANCE_LOW), 1);
@@ -358,7 +358,7 @@ test_policy(void **state)
 	assert_int_equal(jcs_importance_from_name("urgent"), 0);
 	expect(t, l, "2026-01-01", jcs_importance_min_level(JCS_SCHEME_JCSTAR,
 	    JCS_IMPORTANCE_MEDIUM), JCS_SCHEME_JCSTAR, JCS_ERR_BELOW_POLICY,
-	    "level 3 or higher");
+	    "\u26053 or higher");
 	jcs_label_free(l);
 	jcs_trust_free(t);
 	jcs_ctx_free(ctx);
