@@ -44,7 +44,7 @@ SAN = -fsanitize=address,undefined -fno-omit-frame-pointer \
 ASAN_LIB_OBJ = $(LIB_SRC:libjcstar/%.c=$(B)/asan/lib/%.o)
 
 .PHONY: all check check-build test-unit test-asan test-cli test-example \
-        test-symbols demo bench install uninstall clean deps vectors
+        test-install test-symbols demo bench install uninstall clean deps vectors
 
 all: $(B)/jcstar $(B)/libjcstar.a $(B)/libjcstar.so.$(SOVERSION) $(B)/jcstar.pc
 
@@ -113,7 +113,7 @@ $(B)/example: docs/example.c $(B)/libjcstar.so.$(SOVERSION)
 check: deps
 	@$(MAKE) --no-print-directory check-build
 	@$(MAKE) --no-print-directory test-unit test-asan test-symbols \
-	    test-example test-cli
+	    test-example test-install test-cli
 
 check-build: all $(TEST_NAMES:%=$(B)/tests/%) $(TEST_NAMES:%=$(B)/asan/tests/%) \
              $(B)/asan/jcstar $(B)/example
@@ -130,6 +130,21 @@ test-asan: $(TEST_NAMES:%=$(B)/asan/tests/%)
 
 test-symbols: $(B)/libjcstar.so.$(SOVERSION)
 	@scripts/check-symbols $(B)/libjcstar.so.$(SOVERSION)
+
+# A staged install, then the example built against it through pkg-config.
+test-install: all
+	@echo "== staged install"
+	@rm -rf $(B)/stage
+	@$(MAKE) --no-print-directory -s install DESTDIR=$(CURDIR)/$(B)/stage \
+	    PREFIX=/opt/jcstar
+	@S=$(CURDIR)/$(B)/stage/opt/jcstar; \
+	  export PKG_CONFIG_SYSROOT_DIR=$(CURDIR)/$(B)/stage \
+	    PKG_CONFIG_PATH=$$S/lib/pkgconfig; \
+	  $(CC) -o $(B)/example-installed docs/example.c \
+	    $$($(PKG_CONFIG) --cflags --libs jcstar) -Wl,-rpath,$$S/lib && \
+	  $(B)/example-installed $$S/share/jcstar/certs >/dev/null && \
+	  test -x $$S/bin/jcstar && test -f $$S/share/man/man1/jcstar.1 && \
+	  echo "1 passed, 0 failed"
 
 test-example: $(B)/example
 	@echo "== example program"; $(B)/example $(CURDIR)/certs
