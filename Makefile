@@ -24,10 +24,11 @@ OPT ?= -O2 -g
 WERROR ?= -Werror
 WARN = -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion \
        -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+DEP_PKGS = libcrypto libqrencode
 # Recursive (=) so pkg-config runs when a recipe needs it, after
 # scripts/install-deps has had its chance.
-DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags libcrypto)
-DEP_LIBS = $(shell $(PKG_CONFIG) --libs libcrypto)
+DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(DEP_PKGS))
+DEP_LIBS = $(shell $(PKG_CONFIG) --libs $(DEP_PKGS))
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) \
        $(WARN) $(WERROR) -fPIC -fvisibility=hidden $(DEP_CFLAGS) $(CFLAGS) \
        -DJCS_DATADIR='"$(DATADIR)"'
@@ -76,7 +77,7 @@ $(B)/jcstar.pc: Makefile
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' \
 	  'includedir=$(INCLUDEDIR)' '' 'Name: jcstar' \
 	  'Description: verifiable IoT security labels (JC-STAR and sister schemes)' \
-	  'Version: $(VERSION)' 'Requires.private: libcrypto' \
+	  'Version: $(VERSION)' 'Requires.private: $(DEP_PKGS)' \
 	  'Libs: -L$${libdir} -ljcstar' 'Cflags: -I$${includedir}' > $@
 
 # ---- tests ----
@@ -187,7 +188,7 @@ install: all
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' \
 	  'includedir=$(INCLUDEDIR)' '' 'Name: jcstar' \
 	  'Description: verifiable IoT security labels (JC-STAR and sister schemes)' \
-	  'Version: $(VERSION)' 'Requires.private: libcrypto' \
+	  'Version: $(VERSION)' 'Requires.private: $(DEP_PKGS)' \
 	  'Libs: -L$${libdir} -ljcstar' 'Cflags: -I$${includedir}' \
 	  > $(DESTDIR)$(LIBDIR)/pkgconfig/jcstar.pc
 	install -m 644 docs/jcstar.1 $(DESTDIR)$(MANDIR)/man1/jcstar.1

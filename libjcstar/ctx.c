@@ -36,6 +36,8 @@ static const struct {
 	{ JCS_ERR_UNKNOWN_CRITICAL, "unknown-critical-extension", 1 },
 	{ JCS_ERR_REVOKED, "revoked", 1 },
 	{ JCS_ERR_BELOW_POLICY, "below-policy", 1 },
+	{ JCS_ERR_NOT_PAYLOAD, "not-a-payload", 1 },
+	{ JCS_ERR_BAD_PAYLOAD, "damaged-payload", 1 },
 };
 
 const char *

@@ -111,6 +111,18 @@ int jcs_der_check(jcs_ctx *ctx, const uint8_t *buf, size_t len,
 int jcs_trust_insecure_set_signer_id(jcs_trust *trust, size_t i,
     const uint8_t id[JCS_KEYID_LEN]);
 
+/* payload.c: Base45 (RFC 9285) and digit groups (7 bytes -> 17 digits).
+ * Encoders write a NUL-terminated string; out must hold *_encoded_len + 1.
+ * Decoders write at most n bytes; offset is added to reported positions. */
+size_t jcs_base45_encoded_len(size_t n);
+void jcs_base45_encode(const uint8_t *in, size_t n, char *out);
+int jcs_base45_decode(jcs_ctx *ctx, const char *in, size_t n, uint8_t *out,
+    size_t *outlen, size_t offset);
+size_t jcs_digits_encoded_len(size_t n);
+void jcs_digits_encode(const uint8_t *in, size_t n, char *out);
+int jcs_digits_decode(jcs_ctx *ctx, const char *in, size_t n, uint8_t *out,
+    size_t *outlen, size_t offset);
+
 /* scheme.c */
 /* Returns the maximum label validity in years for scheme (0 = none). */
 int jcs_scheme_max_years(int scheme);

@@ -70,7 +70,9 @@ typedef enum jcs_err {
 	JCS_ERR_OUTSIDE_SIGNER,   /* label validity not within the signer's */
 	JCS_ERR_UNKNOWN_CRITICAL, /* an unknown critical extension */
 	JCS_ERR_REVOKED,          /* the label or its signer is revoked */
-	JCS_ERR_BELOW_POLICY      /* genuine, but below the required level */
+	JCS_ERR_BELOW_POLICY,     /* genuine, but below the required level */
+	JCS_ERR_NOT_PAYLOAD,      /* text is not a jcstar payload at all */
+	JCS_ERR_BAD_PAYLOAD       /* a jcstar payload, but damaged */
 } jcs_err;
 
 /* Returns a stable lower-case token for an error, e.g. "bad-signature",
@@ -262,6 +264,72 @@ char *jcs_label_to_pem(jcs_ctx *ctx, const jcs_label *label);
  * so a failure leaves no partial file. Returns 0 or -1 (JCS_ERR_IO). */
 int jcs_label_write_file(jcs_ctx *ctx, const jcs_label *label,
     const char *path);
+
+/* ------------------------------------------------------------------------ */
+/* Payloads: label bytes <-> QR text (docs/FORMAT.md, "Payload forms")      */
+/* ------------------------------------------------------------------------ */
+
+typedef enum jcs_form {
+	JCS_FORM_URL = 1,  /* verifier base URL + digits (QR numeric mode) */
+	JCS_FORM_BARE = 2  /* "JCS1:" + Base45 (QR alphanumeric mode) */
+} jcs_form;
+
+#define JCS_BARE_PREFIX "JCS1:"
+#define JCS_BASE_URL_MAX 96      /* bytes of a verifier base URL */
+#define JCS_PAYLOAD_MAX 8192     /* bytes of payload text accepted */
+
+/* Returns the form for "url" or "bare", or 0 if unknown. */
+int jcs_form_from_name(const char *name);
+
+/* Checks a verifier base URL: "HTTPS://" + upper-case host and path in the
+ * QR alphanumeric set (A-Z 0-9 $ % * + - . / :), ending in "/", at most
+ * JCS_BASE_URL_MAX bytes. Returns 0 or -1 (JCS_ERR_INVALID_ARG saying
+ * what is wrong). */
+int jcs_base_url_check(jcs_ctx *ctx, const char *url);
+
+/* Encodes label DER as payload text of the given form. base_url is needed
+ * for JCS_FORM_URL (checked as by jcs_base_url_check) and ignored for the
+ * bare form. Returns a NUL-terminated string for jcs_free(), or NULL. */
+char *jcs_payload_encode(jcs_ctx *ctx, const uint8_t *der, size_t len,
+    int form, const char *base_url);
+
+/* Decodes payload text of either form (told apart by content; no white
+ * space is trimmed or folded: a space is a Base45 digit). Returns 0 and sets
+ * *der (for jcs_free) and *len, and *form if not NULL; or -1 with
+ * JCS_ERR_NOT_PAYLOAD (not a jcstar payload), JCS_ERR_BAD_PAYLOAD (damaged:
+ * bad Base45 group, impossible digit count, bad character at a position) or
+ * JCS_ERR_TOO_LARGE. */
+int jcs_payload_decode(jcs_ctx *ctx, const char *text, size_t len,
+    uint8_t **der, size_t *derlen, int *form);
+
+/* Decodes payload text and parses the label in it (jcs_label_from_der).
+ * Returns the label or NULL. */
+jcs_label *jcs_label_from_payload(jcs_ctx *ctx, const char *text,
+    size_t len);
+
+/* QR codes of a payload (libqrencode). */
+typedef enum jcs_qr_ec {
+	JCS_QR_EC_L = 1, JCS_QR_EC_M = 2, JCS_QR_EC_Q = 3, JCS_QR_EC_H = 4
+} jcs_qr_ec;
+
+typedef struct jcs_qr jcs_qr;
+
+/* Returns the level for "L", "M", "Q" or "H" (any case), or 0. */
+int jcs_qr_ec_from_name(const char *name);
+
+/* Encodes payload text in the smallest QR version (1-40) that holds it at
+ * error-correction level ec (0 = M), with explicit segments: alphanumeric
+ * for the prefix or base URL, numeric for the digits of the url form,
+ * alphanumeric for Base45. Returns the code or NULL (JCS_ERR_TOO_LARGE if
+ * it fits no version, JCS_ERR_INVALID_ARG for text outside the QR
+ * alphanumeric and numeric sets). */
+jcs_qr *jcs_qr_encode(jcs_ctx *ctx, const char *payload, int ec);
+void jcs_qr_free(jcs_qr *qr);
+int jcs_qr_version(const jcs_qr *qr);
+/* Returns the width in modules (17 + 4 * version), quiet zone excluded. */
+int jcs_qr_width(const jcs_qr *qr);
+/* Returns 1 for a dark module at (x, y), 0 for light or out of range. */
+int jcs_qr_module(const jcs_qr *qr, int x, int y);
 
 /* ------------------------------------------------------------------------ */
 /* Keys                                                                     */
