@@ -24,7 +24,7 @@ OPT ?= -O2 -g
 WERROR ?= -Werror
 WARN = -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion \
        -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
-DEP_PKGS = libcrypto libqrencode
+DEP_PKGS = libcrypto libqrencode libpng freetype2 zbar
 # Recursive (=) so pkg-config runs when a recipe needs it, after
 # scripts/install-deps has had its chance.
 DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(DEP_PKGS))
@@ -150,10 +150,12 @@ test-install: all
 test-example: $(B)/example
 	@echo "== example program"; $(B)/example $(CURDIR)/certs
 
+# Every tests/cli*.sh, with the plain and the ASan+UBSan command.
 test-cli: $(B)/jcstar $(B)/asan/jcstar
-	@echo "== CLI tests"; JCSTAR=$(CURDIR)/$(B)/jcstar tests/cli.sh
-	@echo "== CLI tests (ASan+UBSan)"; \
-	  ASAN_OPTIONS=detect_leaks=1 JCSTAR=$(CURDIR)/$(B)/asan/jcstar tests/cli.sh
+	@set -e; for t in tests/cli*.sh; do \
+	  echo "== $$t"; JCSTAR=$(CURDIR)/$(B)/jcstar $$t; \
+	  echo "== $$t (ASan+UBSan)"; ASAN_OPTIONS=detect_leaks=1 \
+	    JCSTAR=$(CURDIR)/$(B)/asan/jcstar $$t; done
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -193,6 +195,9 @@ install: all
 	  > $(DESTDIR)$(LIBDIR)/pkgconfig/jcstar.pc
 	install -m 644 docs/jcstar.1 $(DESTDIR)$(MANDIR)/man1/jcstar.1
 	install -m 644 certs/*.profile $(DESTDIR)$(DATADIR)/certs/
+	install -d $(DESTDIR)$(DATADIR)/templates
+	for f in templates/*.tmpl; do [ -e "$$f" ] || continue; \
+	  install -m 644 "$$f" $(DESTDIR)$(DATADIR)/templates/; done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/jcstar $(DESTDIR)$(LIBDIR)/libjcstar.a \

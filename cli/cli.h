@@ -41,6 +41,9 @@ void free_secret(char *s);
  * $JCSTAR_PROFILES, else ../certs beside the executable if present, else
  * the installed one. */
 const char *profile_dir(const char *opt);
+/* Returns the label template directory, found like profile_dir
+ * ($JCSTAR_TEMPLATES, templates/ of the tree, PREFIX/share/jcstar/templates). */
+const char *template_dir(const char *opt);
 
 /* Parses a whole decimal number in [min, max]; returns 0 or -1. */
 int parse_int(const char *s, int min, int max, int *out);

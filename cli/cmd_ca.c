@@ -6,7 +6,8 @@
 
 static const char ca_help[] =
 "usage: jcstar ca init --dir DIR --name NAME [--alg ec-p256|ed25519]\n"
-"                      [--passphrase-file FILE] [--profiles DIR]\n"
+"                      [--verify-url URL] [--passphrase-file FILE]\n"
+"                      [--profiles DIR]\n"
 "       jcstar ca rotate --dir DIR [--passphrase-file FILE] [--profiles DIR]\n"
 "\n"
 "ca init creates a new CA directory: a self-signed root certificate and one\n"
@@ -21,6 +22,8 @@ static const char ca_help[] =
 "  --dir DIR               the CA directory\n"
 "  --name NAME             the certification body's name (UTF-8, <= 64 bytes)\n"
 "  --alg ALG               ec-p256 (ECDSA P-256, default) or ed25519\n"
+"  --verify-url URL        base URL of the verifier page, for url-form QR\n"
+"                          payloads: HTTPS://HOST/PATH/ in upper case\n"
 "  --passphrase-file FILE  encrypt (init) or decrypt (rotate) the keys with\n"
 "                          the first line of FILE; else $JCSTAR_PASSPHRASE\n"
 "                          if set; else keys are not encrypted\n"
@@ -47,6 +50,7 @@ cmd_ca(int argc, char **argv)
 		{ "dir", required_argument, NULL, 'd' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "alg", required_argument, NULL, 'a' },
+		{ "verify-url", required_argument, NULL, 'u' },
 		{ "passphrase-file", required_argument, NULL, 'p' },
 		{ "profiles", required_argument, NULL, 'P' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -54,6 +58,7 @@ cmd_ca(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *name = NULL, *pfile = NULL, *prof = NULL;
+	const char *url = NULL;
 	const char *sub;
 	char *pass = NULL;
 	int c, alg = JCS_ALG_EC_P256, alg_set = 0, rc;
@@ -89,6 +94,9 @@ cmd_ca(int argc, char **argv)
 				    "ec-p256 or ed25519)", optarg);
 			alg_set = 1;
 			break;
+		case 'u':
+			url = optarg;
+			break;
 		case 'p':
 			pfile = optarg;
 			break;
@@ -111,9 +119,10 @@ cmd_ca(int argc, char **argv)
 		return fail_usage("ca %s: --dir is required", sub);
 	if (strcmp(sub, "init") == 0 && name == NULL)
 		return fail_usage("ca init: --name is required");
-	if (strcmp(sub, "rotate") == 0 && (name != NULL || alg_set))
-		return fail_usage("ca rotate: --name and --alg belong to ca "
-		    "init; a new signer keeps the CA's name and algorithm");
+	if (strcmp(sub, "rotate") == 0 && (name != NULL || alg_set ||
+	    url != NULL))
+		return fail_usage("ca rotate: --name, --alg and --verify-url "
+		    "belong to ca init; a new signer keeps the CA's settings");
 	if ((rc = get_passphrase(pfile, &pass)) != 0)
 		return rc;
 	if ((ctx = jcs_ctx_new()) == NULL) {
@@ -122,7 +131,7 @@ cmd_ca(int argc, char **argv)
 	}
 	if (strcmp(sub, "init") == 0) {
 		jcs_ca_init_opts o = { dir, name, alg, profile_dir(prof),
-			pass, 0 };
+			pass, 0, url };
 
 		if (jcs_ca_init(ctx, &o) == -1) {
 			rc = fail_ctx(ctx, "ca init");

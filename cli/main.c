@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -144,46 +145,61 @@ get_passphrase(const char *file, char **out)
 	return 0;
 }
 
-const char *
-profile_dir(const char *opt)
+/* Finds one of jcstar's data directories (sub = "certs", "templates"):
+ * opt if given, else $env, else beside the executable (build tree:
+ * build/jcstar -> ../SUB, build/asan/jcstar -> ../../SUB; installed:
+ * PREFIX/bin/jcstar -> PREFIX/share/jcstar/SUB), else the compiled-in
+ * DATADIR/SUB. The result is in buf. */
+static const char *
+data_dir(const char *opt, const char *env, const char *sub, char *buf,
+    size_t size)
 {
-	static char buf[PATH_MAX];
-	const char *env = getenv("JCSTAR_PROFILES");
+	static const char *rel[] = { "..", "../..", "../share/jcstar" };
+	const char *e = getenv(env);
+	char exe[PATH_MAX];
 	ssize_t n;
 
 	if (opt != NULL)
 		return opt;
-	if (env != NULL && env[0] != '\0')
-		return env;
-	/* Running from a build tree: build/jcstar -> ../certs */
-	n = readlink("/proc/self/exe", buf, sizeof(buf) - 48);
+	if (e != NULL && e[0] != '\0')
+		return e;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
 		char *slash;
 
-		buf[n] = '\0';
-		if ((slash = strrchr(buf, '/')) != NULL) {
-			strcpy(slash, "/../certs/root.profile");
-			if (access(buf, R_OK) == 0) {
-				slash[sizeof("/../certs") - 1] = '\0';
-				return buf;
-			}
-			/* build/asan/jcstar -> ../../certs */
-			strcpy(slash, "/../../certs/root.profile");
-			if (access(buf, R_OK) == 0) {
-				slash[sizeof("/../../certs") - 1] = '\0';
-				return buf;
-			}
-			/* installed: PREFIX/bin/jcstar ->
-			 * PREFIX/share/jcstar/certs, wherever PREFIX is */
-			strcpy(slash, "/../share/jcstar/certs/root.profile");
-			if (access(buf, R_OK) == 0) {
-				slash[sizeof("/../share/jcstar/certs") - 1] =
-				    '\0';
-				return buf;
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL) {
+			*slash = '\0';
+			for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]);
+			    i++) {
+				struct stat st;
+
+				snprintf(buf, size, "%s/%s/%s", exe, rel[i],
+				    sub);
+				if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+					return buf;
 			}
 		}
 	}
-	return JCS_DATADIR "/certs";
+	snprintf(buf, size, "%s/%s", JCS_DATADIR, sub);
+	return buf;
+}
+
+const char *
+profile_dir(const char *opt)
+{
+	static char buf[PATH_MAX + 64];
+
+	return data_dir(opt, "JCSTAR_PROFILES", "certs", buf, sizeof(buf));
+}
+
+const char *
+template_dir(const char *opt)
+{
+	static char buf[PATH_MAX + 64];
+
+	return data_dir(opt, "JCSTAR_TEMPLATES", "templates", buf,
+	    sizeof(buf));
 }
 
 int

@@ -400,6 +400,9 @@ jcs_ca_init(jcs_ctx *ctx, const jcs_ca_init_opts *o)
 		    "no CA directory given");
 	if (check_name(ctx, o->name) == -1)
 		return -1;
+	if (o->verify_url != NULL && jcs_base_url_check(ctx, o->verify_url) ==
+	    -1)
+		return -1;
 	alg = o->alg != 0 ? o->alg : JCS_ALG_EC_P256;
 	if (alg != JCS_ALG_EC_P256 && alg != JCS_ALG_ED25519)
 		return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
@@ -452,9 +455,12 @@ jcs_ca_init(jcs_ctx *ctx, const jcs_ca_init_opts *o)
 	jcs_pathf(path, sizeof(path), "%s/ca.conf", tmp);
 	snprintf(conf, sizeof(conf),
 	    "# jcstar CA directory (docs/FORMAT.md)\nformat = 1\n"
-	    "name = %s\nalg = %s\nencrypted = %s\n", o->name,
+	    "name = %s\nalg = %s\nencrypted = %s\n%s%s%s", o->name,
 	    alg == JCS_ALG_ED25519 ? "ed25519" : "ec-p256",
-	    o->passphrase != NULL ? "yes" : "no");
+	    o->passphrase != NULL ? "yes" : "no",
+	    o->verify_url != NULL ? "verify_url = " : "",
+	    o->verify_url != NULL ? o->verify_url : "",
+	    o->verify_url != NULL ? "\n" : "");
 	if (jcs_write_file_atomic(ctx, path, conf, strlen(conf), 0644) == -1)
 		goto err;
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, o->dir, RENAME_NOREPLACE) ==
@@ -490,6 +496,7 @@ struct ca_signer {
 struct jcs_ca {
 	char *dir;
 	char *name;
+	char *verify_url;
 	int alg;
 	int encrypted; /* keys are passphrase-encrypted (ca.conf) */
 	char *passphrase;
@@ -506,6 +513,7 @@ jcs_ca_free(jcs_ca *ca)
 		return;
 	free(ca->dir);
 	free(ca->name);
+	free(ca->verify_url);
 	if (ca->passphrase != NULL) {
 		OPENSSL_cleanse(ca->passphrase, strlen(ca->passphrase));
 		free(ca->passphrase);
@@ -567,6 +575,9 @@ read_conf(jcs_ctx *ctx, jcs_ca *ca)
 			ca->name = jcs_strdup(v);
 		} else if (strcmp(k, "alg") == 0) {
 			ca->alg = jcs_alg_from_name(v);
+		} else if (strcmp(k, "verify_url") == 0) {
+			free(ca->verify_url);
+			ca->verify_url = jcs_strdup(v);
 		} else if (strcmp(k, "encrypted") == 0) {
 			ca->encrypted = strcmp(v, "yes") == 0;
 		}
@@ -671,6 +682,12 @@ const char *
 jcs_ca_name(const jcs_ca *ca)
 {
 	return ca != NULL ? ca->name : "";
+}
+
+const char *
+jcs_ca_verify_url(const jcs_ca *ca)
+{
+	return ca != NULL ? ca->verify_url : NULL;
 }
 
 size_t

@@ -38,6 +38,8 @@ static const struct {
 	{ JCS_ERR_BELOW_POLICY, "below-policy", 1 },
 	{ JCS_ERR_NOT_PAYLOAD, "not-a-payload", 1 },
 	{ JCS_ERR_BAD_PAYLOAD, "damaged-payload", 1 },
+	{ JCS_ERR_NO_CODE, "no-code", 1 },
+	{ JCS_ERR_TEMPLATE, "bad-template", 0 },
 };
 
 const char *

@@ -72,7 +72,9 @@ typedef enum jcs_err {
 	JCS_ERR_REVOKED,          /* the label or its signer is revoked */
 	JCS_ERR_BELOW_POLICY,     /* genuine, but below the required level */
 	JCS_ERR_NOT_PAYLOAD,      /* text is not a jcstar payload at all */
-	JCS_ERR_BAD_PAYLOAD       /* a jcstar payload, but damaged */
+	JCS_ERR_BAD_PAYLOAD,      /* a jcstar payload, but damaged */
+	JCS_ERR_NO_CODE,          /* an image holds no readable QR code */
+	JCS_ERR_TEMPLATE          /* bad label template (file:line) */
 } jcs_err;
 
 /* Returns a stable lower-case token for an error, e.g. "bad-signature",
@@ -332,6 +334,64 @@ int jcs_qr_width(const jcs_qr *qr);
 int jcs_qr_module(const jcs_qr *qr, int x, int y);
 
 /* ------------------------------------------------------------------------ */
+/* Label artwork (templates/, docs/TEMPLATES.md)                            */
+/* ------------------------------------------------------------------------ */
+
+typedef struct jcs_template jcs_template;
+
+/* Loads and checks a label template file. Returns it, or NULL with
+ * JCS_ERR_TEMPLATE and a message "FILE:LINE: what is wrong" (unknown key,
+ * unknown placeholder, bad value, QR box too small for a 4-module quiet
+ * zone...), JCS_ERR_IO or JCS_ERR_TOO_LARGE. */
+jcs_template *jcs_template_load(jcs_ctx *ctx, const char *path);
+void jcs_template_free(jcs_template *tmpl);
+/* The template's name (its file name without directory and ".tmpl"). */
+const char *jcs_template_name(const jcs_template *tmpl);
+/* The QR error-correction level the template asks for (jcs_qr_ec). */
+int jcs_template_ec(const jcs_template *tmpl);
+
+/* Renders a label's artwork: the template's layout, with the QR code of
+ * payload (made at the template's error-correction level) and the label's
+ * fields in the text elements. dpi applies to PNG (e.g. 300 or 600; modules
+ * are whole pixels, the physical resolution is in pHYs); SVG is vector.
+ * jcs_render_png / jcs_render_svg return the file bytes for jcs_free();
+ * jcs_render_file writes PNG or SVG by path's extension (.png, .svg)
+ * through a temporary file and a rename: a failure leaves no file.
+ * Errors: JCS_ERR_TEMPLATE (e.g. "FILE:LINE: text overflows its box", the
+ * QR does not fit its box at this size), JCS_ERR_INVALID_ARG, JCS_ERR_IO. */
+int jcs_render_png(jcs_ctx *ctx, const jcs_template *tmpl,
+    const jcs_label *label, const char *payload, int dpi, uint8_t **out,
+    size_t *outlen);
+int jcs_render_svg(jcs_ctx *ctx, const jcs_template *tmpl,
+    const jcs_label *label, const char *payload, uint8_t **out,
+    size_t *outlen);
+int jcs_render_file(jcs_ctx *ctx, const jcs_template *tmpl,
+    const jcs_label *label, const char *payload, int dpi, const char *path);
+
+/* ------------------------------------------------------------------------ */
+/* Reading QR codes from images (libzbar)                                   */
+/* ------------------------------------------------------------------------ */
+
+#define JCS_IMAGE_MAX_FILE (64 * 1024 * 1024)
+#define JCS_IMAGE_MAX_PIXELS (100 * 1000 * 1000)
+
+typedef struct jcs_scan jcs_scan;
+
+/* Decodes every QR code in an image file (PNG; JPEG where built in).
+ * Returns the result (possibly with no code: then jcs_scan_count() is 0
+ * and the context holds JCS_ERR_NO_CODE with a message), or NULL with
+ * JCS_ERR_IO, JCS_ERR_TOO_LARGE or JCS_ERR_MALFORMED (not an image, a
+ * damaged image). */
+jcs_scan *jcs_scan_file(jcs_ctx *ctx, const char *path);
+/* Same, from image bytes in memory. */
+jcs_scan *jcs_scan_mem(jcs_ctx *ctx, const uint8_t *buf, size_t len);
+void jcs_scan_free(jcs_scan *scan);
+size_t jcs_scan_count(const jcs_scan *scan);
+/* Returns the text of code i (NUL-terminated; *len without the NUL) or
+ * NULL if out of range. Valid while scan lives. */
+const char *jcs_scan_text(const jcs_scan *scan, size_t i, size_t *len);
+
+/* ------------------------------------------------------------------------ */
 /* Keys                                                                     */
 /* ------------------------------------------------------------------------ */
 
@@ -412,6 +472,9 @@ typedef struct jcs_ca_init_opts {
 	                             signer.profile (the repository's certs/) */
 	const char *passphrase;   /* encrypt keys with it; NULL = plain */
 	time_t now;               /* creation time; 0 = now */
+	const char *verify_url;   /* base URL of the verifier page for url-form
+	                             payloads (jcs_base_url_check); NULL =
+	                             none */
 } jcs_ca_init_opts;
 
 /* Creates a CA directory: a self-signed root and one label-signing
@@ -429,6 +492,9 @@ void jcs_ca_free(jcs_ca *ca);
 
 /* Returns the certification body's name. Valid while ca lives. */
 const char *jcs_ca_name(const jcs_ca *ca);
+
+/* Returns the CA's verifier base URL, or NULL if none was set. */
+const char *jcs_ca_verify_url(const jcs_ca *ca);
 
 /* Adds a new label-signing key and certificate from profile_dir's
  * signer.profile and makes it current. Older signers stay in the directory

@@ -797,7 +797,7 @@ expect_out_contains "-----BEGIN JCSTAR LABEL-----"
 
 expect_rc 2 "ca rotate refuses --name (it belongs to ca init)" \
     "$J" ca rotate --dir ca --name Other
-expect_err_contains "--name and --alg belong to ca init"
+expect_err_contains "--name, --alg and --verify-url belong to ca init"
 expect_rc 2 "ca rotate refuses --alg" "$J" ca rotate --dir ca --alg ed25519
 expect_err_contains "belong to ca init"
 

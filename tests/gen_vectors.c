@@ -51,7 +51,7 @@ make_ca(jcs_ctx *ctx, const char *out, const char *sub, const char *name,
     int alg, time_t now)
 {
 	char dir[512], path[600];
-	jcs_ca_init_opts o = { dir, name, alg, "certs", NULL, now };
+	jcs_ca_init_opts o = { dir, name, alg, "certs", NULL, now, NULL };
 
 	snprintf(dir, sizeof(dir), "%s/%s", out, sub);
 	if (jcs_ca_init(ctx, &o) == -1)
