@@ -20,6 +20,13 @@ int cmd_trust(int argc, char **argv);
 int cmd_issue(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_payload(int argc, char **argv);
+
+/* The verifier base URL for url-form payloads: base if given, else the one
+ * of CA directory cadir (*ca_out then holds the open CA, to be freed).
+ * Prints the problem and returns NULL with *rc set on failure. */
+const char *resolve_base_url(jcs_ctx *ctx, const char *base,
+    const char *cadir, jcs_ca **ca_out, int *rc);
 
 /* Prints "jcstar: <what>: <message>" to stderr and returns the exit status
  * for the context's error (1 verdict, 2 otherwise). */

@@ -1,19 +1,25 @@
 /* cmd_verify.c - jcstar verify: check labels against a trust bundle. */
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
 static const char help[] =
 "usage: jcstar verify --trust BUNDLE [--at TIME] [--min-level N]\n"
-"           [--importance low|medium|high] [--json] [-q] LABEL...\n"
+"           [--importance low|medium|high] [--json] [-q]\n"
+"           [--payload TEXT|-]... [LABEL...]\n"
 "\n"
-"Verify each label file (DER or PEM; - reads stdin) offline against a\n"
-"trust bundle: strict format, signature by a signer of the bundle, the\n"
-"signer's chain to a root of the bundle and its label-signing key usage,\n"
-"validity of label and signer, and the level policy.\n"
+"Verify labels offline against a trust bundle: strict format, signature\n"
+"by a signer of the bundle, the signer's chain to a root of the bundle\n"
+"and its label-signing key usage, validity of label and signer, and the\n"
+"level policy. A label comes from a file (DER or PEM; - reads stdin) or\n"
+"from the text of its QR code (--payload, either form).\n"
 "\n"
 "  --trust BUNDLE    the certification body's trust bundle (trust export)\n"
+"  --payload TEXT    verify a scanned QR text (url or bare form); may be\n"
+"                    repeated; --payload - reads one payload per line from\n"
+"                    stdin (only the line ending is removed: spaces count)\n"
 "  --at TIME         verify as of TIME (YYYY-MM-DD or\n"
 "                    YYYY-MM-DDTHH:MM:SSZ) instead of now\n"
 "  --min-level N     require level N (1-4) or higher\n"
@@ -75,6 +81,64 @@ print_result(const char *file, const jcs_label *l, const jcs_ctx *ctx,
 	}
 }
 
+#define MAX_ARGS 256
+
+/* Verifies one label (NULL: it failed to load, reason on ctx), prints the
+ * result and raises *rc to the worst exit status so far. */
+static void
+check_one(jcs_ctx *ctx, const jcs_trust *trust, const jcs_verify_opts *vo,
+    const char *name, jcs_label *l, int json, int *rc)
+{
+	const char *signer = NULL;
+	int ok = 0, r;
+
+	if (l == NULL && !jcs_err_is_verdict(jcs_ctx_error(ctx))) {
+		/* I/O or size: not a verdict on a label, but scripts reading
+		 * --json still get a line for it */
+		if (json)
+			print_result(name, NULL, ctx, 0, NULL, 1);
+		r = fail_ctx(ctx, name);
+		if (r > *rc)
+			*rc = r;
+		return;
+	}
+	if (l != NULL)
+		ok = jcs_verify(ctx, trust, l, vo, &signer) == 0;
+	print_result(name, l, ctx, ok, signer, json);
+	if (!ok) {
+		r = jcs_err_is_verdict(jcs_ctx_error(ctx)) ? EXIT_INVALID :
+		    EXIT_USAGE;
+		if (r > *rc)
+			*rc = r;
+	}
+	jcs_label_free(l);
+}
+
+/* --payload -: one payload per line; only "\n" or "\r\n" is removed. */
+static void
+payloads_from_stdin(jcs_ctx *ctx, const jcs_trust *trust,
+    const jcs_verify_opts *vo, int json, int *rc)
+{
+	char *line = NULL, name[32];
+	size_t cap = 0;
+	ssize_t n;
+	long lineno = 0;
+
+	while ((n = getline(&line, &cap, stdin)) != -1) {
+		lineno++;
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		snprintf(name, sizeof(name), "line %ld", lineno);
+		check_one(ctx, trust, vo, name,
+		    jcs_label_from_payload(ctx, line, (size_t)n), json, rc);
+	}
+	free(line);
+}
+
 int
 cmd_verify(int argc, char **argv)
 {
@@ -84,11 +148,13 @@ cmd_verify(int argc, char **argv)
 		{ "min-level", required_argument, NULL, 'm' },
 		{ "importance", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "payload", required_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *tfile = NULL;
+	const char *tfile = NULL, *payloads[MAX_ARGS];
+	size_t n_payloads = 0;
 	jcs_verify_opts vo;
 	jcs_ctx *ctx;
 	jcs_trust *trust = NULL;
@@ -126,6 +192,14 @@ cmd_verify(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'p':
+			if (n_payloads == MAX_ARGS) {
+				rc = fail_usage("verify: at most %d --payload "
+				    "options", MAX_ARGS);
+				goto done;
+			}
+			payloads[n_payloads++] = optarg;
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -141,8 +215,8 @@ cmd_verify(int argc, char **argv)
 		rc = fail_usage("verify: --trust BUNDLE is required");
 		goto done;
 	}
-	if (optind >= argc) {
-		rc = fail_usage("verify: no label file given");
+	if (optind >= argc && n_payloads == 0) {
+		rc = fail_usage("verify: no label file or --payload given");
 		goto done;
 	}
 	if (importance != 0) {
@@ -159,31 +233,17 @@ cmd_verify(int argc, char **argv)
 			rc = EXIT_USAGE; /* a bad bundle is not a verdict */
 		goto done;
 	}
-	for (int i = optind; i < argc; i++) {
-		const char *signer = NULL;
-		jcs_label *l = jcs_label_load_file(ctx, argv[i]);
-		int ok = 0, r;
-
-		if (l == NULL && !jcs_err_is_verdict(jcs_ctx_error(ctx))) {
-			/* I/O or size: not a verdict on a label, but scripts
-			 * reading --json still get a line for the file */
-			if (json)
-				print_result(argv[i], NULL, ctx, 0, NULL, 1);
-			r = fail_ctx(ctx, argv[i]);
-			if (r > rc)
-				rc = r;
+	for (int i = optind; i < argc; i++)
+		check_one(ctx, trust, &vo, argv[i],
+		    jcs_label_load_file(ctx, argv[i]), json, &rc);
+	for (size_t i = 0; i < n_payloads; i++) {
+		if (strcmp(payloads[i], "-") == 0) {
+			payloads_from_stdin(ctx, trust, &vo, json, &rc);
 			continue;
 		}
-		if (l != NULL)
-			ok = jcs_verify(ctx, trust, l, &vo, &signer) == 0;
-		print_result(argv[i], l, ctx, ok, signer, json);
-		if (!ok) {
-			r = jcs_err_is_verdict(jcs_ctx_error(ctx)) ?
-			    EXIT_INVALID : EXIT_USAGE;
-			if (r > rc)
-				rc = r;
-		}
-		jcs_label_free(l);
+		check_one(ctx, trust, &vo, "payload",
+		    jcs_label_from_payload(ctx, payloads[i],
+		    strlen(payloads[i])), json, &rc);
 	}
 done:
 	jcs_trust_free(trust);

@@ -23,6 +23,7 @@ static const char usage_text[] =
 "  issue        issue and sign a label\n"
 "\n"
 "Anyone:\n"
+"  payload      print the text of a label's QR code (url or bare form)\n"
 "  show         print a label's fields (does not verify)\n"
 "  verify       verify labels against a trust bundle\n"
 "  version      print the version\n"
@@ -238,6 +239,8 @@ main(int argc, char **argv)
 		return cmd_show(argc, argv);
 	if (strcmp(cmd, "verify") == 0)
 		return cmd_verify(argc, argv);
+	if (strcmp(cmd, "payload") == 0)
+		return cmd_payload(argc, argv);
 	fprintf(stderr, "%s: unknown command '%s'\n", progname, cmd);
 	cmdname = NULL;
 	return usage_error(usage_text);

@@ -1,0 +1,169 @@
+# tests/lib-cli.sh - what the CLI test scripts (tests/cli*.sh) share: the
+# throw-away directory, the jcstar binary ($JCSTAR), and the case helpers.
+# Source it first; finish a script with `cli_summary`.
+#
+# Every case checks the exit status (0 ok/valid, 1 not valid, 2 usage or
+# I/O error) and, for every failure, the specific message. One line per case
+# ("ok - ..." / "FAIL - ..." with the command's output), then the summary
+# line "N passed, M failed"; the exit status is non-zero if any case failed.
+
+set -u
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+J=${JCSTAR:-$TOP/build/jcstar}
+case $J in /*) ;; *) J=$(pwd)/$J ;; esac
+if [ ! -x "$J" ]; then
+	echo "$(basename "$0"): $J is not an executable jcstar (set JCSTAR)" >&2
+	exit 2
+fi
+export JCSTAR_PROFILES="$TOP/certs"
+unset JCSTAR_PASSPHRASE
+export LC_ALL=C
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/jcstar-cli.XXXXXX") || exit 2
+trap 'rm -rf "$W"' EXIT
+trap 'exit 130' INT TERM
+cd "$W" || exit 2
+
+PASS=0
+FAILED=0
+CASE_OPEN=0
+CASE_DESC=
+CASE_WHY=
+LAST_CMD=
+RC=
+
+# ---- helpers ---------------------------------------------------------
+
+# Prints the result line of the open case, if any.
+finish() {
+	[ "$CASE_OPEN" = 1 ] || return 0
+	CASE_OPEN=0
+	if [ -z "$CASE_WHY" ]; then
+		PASS=$((PASS + 1))
+		echo "ok - $CASE_DESC"
+		return 0
+	fi
+	FAILED=$((FAILED + 1))
+	echo "FAIL - $CASE_DESC"
+	printf '%s' "$CASE_WHY" | sed 's/^/    # /'
+	if [ -n "$LAST_CMD" ]; then
+		echo "    # command: $LAST_CMD"
+		echo "    # exit status: $RC"
+		echo "    # stdout:"
+		head -c 3000 "$W/.out" | sed 's/^/    #   /'
+		echo "    # stderr:"
+		head -c 3000 "$W/.err" | sed 's/^/    #   /'
+	fi
+}
+
+fail_why() { CASE_WHY="$CASE_WHY$1
+"; }
+
+# expect_rc WANT "description" cmd args...
+# Runs cmd (stdin from $STDIN, else /dev/null), keeping stdout and stderr,
+# and opens a case that fails unless the exit status is WANT. Further
+# expect_* calls add checks on the same run to the same case.
+expect_rc() {
+	local want=$1 desc=$2
+	shift 2
+	finish
+	CASE_OPEN=1
+	CASE_DESC=$desc
+	CASE_WHY=
+	LAST_CMD="$*"
+	"$@" <"${STDIN:-/dev/null}" >"$W/.out" 2>"$W/.err"
+	RC=$?
+	[ "$RC" = "$want" ] || fail_why "exit status $RC, expected $want"
+	# An ASan/UBSan report may exit 1, the same as a verdict: catch it.
+	if grep -q -e 'Sanitizer' -e 'runtime error:' "$W/.err"; then
+		fail_why "sanitizer report on stderr"
+	fi
+}
+
+# expect_err_contains TEXT: stdout or stderr of the last run holds TEXT.
+expect_err_contains() {
+	grep -qF -e "$1" "$W/.out" "$W/.err" ||
+	    fail_why "output lacks: $1"
+}
+
+# expect_out_contains TEXT: stdout of the last run holds TEXT.
+expect_out_contains() {
+	grep -qF -e "$1" "$W/.out" || fail_why "stdout lacks: $1"
+}
+
+# expect_output_lacks TEXT: neither stdout nor stderr holds TEXT.
+expect_output_lacks() {
+	if grep -qF -e "$1" "$W/.out" "$W/.err"; then
+		fail_why "output should not contain: $1"
+	fi
+}
+
+# expect_stderr_empty: nothing on stderr (e.g. --help goes to stdout).
+expect_stderr_empty() {
+	[ ! -s "$W/.err" ] || fail_why "stderr is not empty"
+}
+
+# expect_true "why" cmd args...: a further condition on the open case.
+expect_true() {
+	local why=$1
+	shift
+	"$@" >/dev/null 2>&1 || fail_why "$why"
+}
+
+# check "description" cmd args...: a case that is just a condition.
+check() {
+	local desc=$1
+	shift
+	finish
+	CASE_OPEN=1
+	CASE_DESC=$desc
+	CASE_WHY=
+	LAST_CMD=
+	"$@" >/dev/null 2>&1 || fail_why "condition failed: $*"
+}
+
+mode_of() { stat -c %a "$1"; }
+first_line() { head -n 1 "$1"; }
+first_byte_hex() { od -An -tx1 -N1 "$1" | tr -d ' \n'; }
+count_certs() { grep -c -e '-----BEGIN CERTIFICATE-----' "$1"; }
+no_file() { [ ! -e "$1" ]; }
+# json_field FILE NAME: the string value of "NAME":"..." in FILE.
+json_field() {
+	grep -o "\"$2\":\"[^\"]*\"" "$1" | head -n 1 | sed 's/.*:"\(.*\)"$/\1/'
+}
+# flip_at FILE TEXT: overwrite the first byte of TEXT in FILE with a
+# different ASCII letter (X, or Y if TEXT starts with X), in place.
+flip_at() {
+	local off c
+	off=$(grep -obUaF -e "$2" "$1" | head -n 1 | cut -d: -f1)
+	[ -n "$off" ] || return 1
+	c=X
+	case $2 in X*) c=Y ;; esac
+	printf '%s' "$c" | dd of="$1" bs=1 seek="$off" conv=notrunc 2>/dev/null
+}
+# utc_in_days N: now + N days as YYYY-MM-DDTHH:MM:SSZ (GNU date).
+utc_in_days() {
+	date -u -d "@$(($(date -u +%s) + $1 * 86400))" +%Y-%m-%dT%H:%M:%SZ
+}
+
+REF_VENDOR="Example Electronics Co., Ltd."
+# issue_ref CA OUT [extra options]: the reference-style label.
+issue_ref() {
+	local ca=$1 out=$2
+	shift 2
+	"$J" issue --ca "$ca" --scheme jcstar --level 1 \
+	    --reg-id JCS-2025-000123 --vendor "$REF_VENDOR" \
+	    --product "Home Router" --model HR-1000 \
+	    --support-until 2030-03-31 "$@" -o "$out"
+}
+# Minimal product fields for issue cases.
+P=(--scheme jcstar --reg-id JCS-2025-000999 --vendor "Vendor" --product "Camera" --model CM-1)
+
+
+# cli_summary: closes the last case, prints the summary, sets the status.
+cli_summary() {
+	finish
+	echo "$PASS passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}
