@@ -22,7 +22,8 @@ static const char help[] =
 "                    stdin (only the line ending is removed: spaces count)\n"
 "  --at TIME         verify as of TIME (YYYY-MM-DD or\n"
 "                    YYYY-MM-DDTHH:MM:SSZ) instead of now\n"
-"  --min-level N     require level N (1-4) or higher\n"
+"  --min-level N     require a JC-STAR label of star level N (1-4) or\n"
+"                    higher (labels of other schemes do not qualify)\n"
 "  --importance I    require what the Japanese government procurement\n"
 "                    guideline asks for a system of importance I: low ->\n"
 "                    JC-STAR star 1 or higher; medium, high -> star 3+\n"
@@ -219,6 +220,8 @@ cmd_verify(int argc, char **argv)
 		rc = fail_usage("verify: no label file or --payload given");
 		goto done;
 	}
+	if (vo.min_level > 0)
+		vo.scheme = JCS_SCHEME_JCSTAR;
 	if (importance != 0) {
 		int lvl = jcs_importance_min_level(JCS_SCHEME_JCSTAR,
 		    importance);

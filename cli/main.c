@@ -1,5 +1,6 @@
 /* main.c - jcstar: command dispatch, help, shared argument helpers. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -116,18 +117,36 @@ get_passphrase(const char *file, char **out)
 
 	*out = NULL;
 	if (file != NULL) {
-		FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
+		/* read(2) into our own buffer, wiped below: stdio would keep
+		 * a copy in its heap buffer */
+		int fd = strcmp(file, "-") == 0 ? STDIN_FILENO :
+		    open(file, O_RDONLY | O_CLOEXEC);
+		ssize_t r;
 
-		if (f == NULL)
+		if (fd == -1)
 			return fail_usage("cannot open passphrase file %s: %s",
 			    file, strerror(errno));
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		if (f != stdin)
-			fclose(f);
+		n = 0;
+		while (n < sizeof(buf) - 1 &&
+		    (r = read(fd, buf + n, sizeof(buf) - 1 - n)) != 0) {
+			if (r == -1 && errno == EINTR)
+				continue;
+			if (r == -1) {
+				int e = errno;
+
+				if (fd != STDIN_FILENO)
+					close(fd);
+				memset(buf, 0, sizeof(buf));
+				return fail_usage("cannot read passphrase file "
+				    "%s: %s", file, strerror(e));
+			}
+			n += (size_t)r;
+		}
+		if (fd != STDIN_FILENO)
+			close(fd);
 		buf[n] = '\0';
 		buf[strcspn(buf, "\r\n")] = '\0';
-		if (n == sizeof(buf) - 1 && strchr(buf, '\n') == NULL &&
-		    strlen(buf) == n) {
+		if (n == sizeof(buf) - 1 && strlen(buf) == n) {
 			memset(buf, 0, sizeof(buf));
 			return fail_usage("passphrase file %s: the passphrase "
 			    "is longer than 1024 bytes", file);

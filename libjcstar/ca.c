@@ -343,10 +343,14 @@ write_key_and_cert(jcs_ctx *ctx, const char *keypath, const char *certpath,
 	free(pem);
 	if (rc == -1)
 		return -1;
-	if (cert_to_pem(ctx, cert, &pem, &len) == -1)
+	if (cert_to_pem(ctx, cert, &pem, &len) == -1) {
+		unlink(keypath);
 		return -1;
+	}
 	rc = jcs_write_file_atomic(ctx, certpath, pem, len, 0644);
 	free(pem);
+	if (rc == -1)
+		unlink(keypath); /* no key without its certificate */
 	return rc;
 }
 
@@ -391,6 +395,7 @@ jcs_ca_init(jcs_ctx *ctx, const jcs_ca_init_opts *o)
 	EVP_PKEY *rkey = NULL, *skey = NULL;
 	X509 *root = NULL, *signer = NULL;
 	char tmp[PATH_MAX], path[PATH_MAX], path2[PATH_MAX], conf[512];
+	char dir[PATH_MAX];
 	struct stat st;
 	time_t now;
 	int alg, made = 0;
@@ -414,6 +419,10 @@ jcs_ca_init(jcs_ctx *ctx, const jcs_ca_init_opts *o)
 		return jcs_fail(ctx, JCS_ERR_EXISTS,
 		    "%s already exists; refusing to overwrite a CA (choose "
 		    "a new --dir)", o->dir);
+	/* "newca/" names the directory "newca" */
+	jcs_pathf(dir, sizeof(dir), "%s", o->dir);
+	for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
+		dir[n - 1] = '\0';
 	if (profile_load(ctx, o->profile_dir, "root.profile", &rootp) == -1 ||
 	    profile_load(ctx, o->profile_dir, "signer.profile", &signp) == -1)
 		return -1;
@@ -429,7 +438,7 @@ jcs_ca_init(jcs_ctx *ctx, const jcs_ca_init_opts *o)
 
 	/* Build the directory under a temporary name beside it, then move
 	 * it into place: a failure leaves nothing behind. */
-	jcs_pathf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", o->dir);
+	jcs_pathf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", dir);
 	if (mkdtemp(tmp) == NULL) {
 		jcs_fail(ctx, JCS_ERR_IO, "cannot create %s: %s", tmp,
 		    strerror(errno));
@@ -463,7 +472,7 @@ jcs_ca_init(jcs_ctx *ctx, const jcs_ca_init_opts *o)
 	    o->verify_url != NULL ? "\n" : "");
 	if (jcs_write_file_atomic(ctx, path, conf, strlen(conf), 0644) == -1)
 		goto err;
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, o->dir, RENAME_NOREPLACE) ==
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_NOREPLACE) ==
 	    -1) {
 		jcs_fail(ctx, errno == EEXIST ? JCS_ERR_EXISTS : JCS_ERR_IO,
 		    "cannot create %s: %s", o->dir, strerror(errno));
@@ -715,7 +724,18 @@ jcs_ca_rotate(jcs_ctx *ctx, jcs_ca *ca, const char *profile_dir, time_t now)
 
 	if (ca == NULL)
 		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "no CA given");
-	n = ca->signers[ca->n_signers - 1].n + 1;
+	/* the next number whose key and certificate are both free (a key
+	 * left by an interrupted rotation is never reused or overwritten) */
+	for (n = ca->signers[ca->n_signers - 1].n + 1; n <= MAX_SIGNERS; n++) {
+		struct stat st;
+
+		jcs_pathf(kpath, sizeof(kpath), "%s/signers/%04d.key", ca->dir,
+		    n);
+		jcs_pathf(cpath, sizeof(cpath), "%s/signers/%04d.crt", ca->dir,
+		    n);
+		if (lstat(kpath, &st) == -1 && lstat(cpath, &st) == -1)
+			break;
+	}
 	if (n > MAX_SIGNERS)
 		return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
 		    "this CA has used all %d signer numbers", MAX_SIGNERS);

@@ -57,8 +57,12 @@ int jcs_write_secret_file(jcs_ctx *ctx, const char *path, const void *data,
     size_t len);
 void jcs_hex(const uint8_t *in, size_t len, char *out); /* out: 2*len+1 */
 /* Returns 0 if s (len bytes) is well-formed UTF-8 with no control
- * characters, else -1 and *bad set to the offending byte offset. */
+ * characters (C0, C1, DEL, and invisible format/bidi controls), else -1 and
+ * *bad set to the offending byte offset. */
 int jcs_utf8_check(const char *s, size_t len, size_t *bad);
+/* Returns 1 if well-formed UTF-8 s starts or ends with white space (ASCII
+ * or Unicode Zs, e.g. U+3000 ideographic space), else 0. */
+int jcs_utf8_edge_space(const char *s, size_t len);
 /* Adds n calendar years to t (Feb 29 -> Mar 1). */
 time_t jcs_add_years(time_t t, int n);
 /* ASN1_TIME -> time_t. Returns 0 or -1. */

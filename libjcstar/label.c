@@ -170,8 +170,7 @@ check_string(jcs_ctx *ctx, jcs_err err, int which, const char *s)
 		return jcs_fail(ctx, err,
 		    "%s is not valid UTF-8 text (bad or control character "
 		    "at byte %zu)", r->name, bad);
-	if (isspace((unsigned char)s[0]) ||
-	    isspace((unsigned char)s[len - 1]))
+	if (jcs_utf8_edge_space(s, len))
 		return jcs_fail(ctx, err,
 		    "%s starts or ends with white space", r->name);
 	if (r->ascii_id) {
@@ -210,6 +209,12 @@ check_fields(jcs_ctx *ctx, jcs_err err, const jcs_label_fields *f)
 		if (check_string(ctx, err, i, s[i]) == -1)
 			return -1;
 	}
+	/* JC-STAR levels 3 and 4 are third-party evaluated by definition: a
+	 * label claiming them without a lab is not a well-formed label */
+	if (f->scheme == JCS_SCHEME_JCSTAR && f->level >= 3 && f->lab == NULL)
+		return jcs_fail(ctx, err,
+		    "JC-STAR level %d needs a third-party assessment naming "
+		    "the lab", f->level);
 	if (f->not_before < 0 || f->not_after > MAX_TIME)
 		return jcs_fail(ctx, err, "validity is outside 1970-9999");
 	if (f->not_after <= f->not_before)
@@ -289,8 +294,7 @@ sync_fields(jcs_ctx *ctx, jcs_label *l, jcs_err err)
 	n = ASN1_STRING_length(t->serial);
 	if (n > 0 && (ASN1_STRING_get0_data(t->serial)[0] & 0x80))
 		n++;
-	if (ASN1_STRING_type(t->serial) != V_ASN1_INTEGER ||
-	    ASN1_STRING_length(t->serial) < 8 || n > 20)
+	if (ASN1_STRING_type(t->serial) != V_ASN1_INTEGER || n < 8 || n > 20)
 		return jcs_fail(ctx, err,
 		    "serial must be a positive integer of 8 to 20 bytes");
 	jcs_hex(ASN1_STRING_get0_data(t->serial),
@@ -356,6 +360,17 @@ sync_fields(jcs_ctx *ctx, jcs_label *l, jcs_err err)
 		if (OBJ_obj2txt(oid, sizeof(oid), e->id, 1) <= 0)
 			return jcs_fail(ctx, err, "extension %d has a bad "
 			    "identifier", i);
+		/* OpenSSL keeps a BOOLEAN's content octet as it came and
+		 * re-encodes it unchanged: DER wants TRUE as 0xff */
+		if (e->critical > 0 && e->critical != 0xff)
+			return jcs_fail(ctx, JCS_ERR_NOT_DER,
+			    "label is not strict DER: extension %s encodes "
+			    "critical TRUE as 0x%02x, not 0xff", oid,
+			    (unsigned)e->critical & 0xffu);
+		if (ASN1_STRING_length(e->value) > 256)
+			return jcs_fail(ctx, err,
+			    "extension %s value is %d bytes; at most 256",
+			    oid, ASN1_STRING_length(e->value));
 		for (size_t k = 0; k < l->n_ext; k++)
 			if (strcmp(l->ext_oid[k], oid) == 0)
 				return jcs_fail(ctx, err,

@@ -237,17 +237,20 @@ has_label_eku(const jcs_trust *t, X509 *cert)
 	return found;
 }
 
-/* Checks signer s at time at: chain to a root, EKU, key usage. With
- * check_time 0 the certificates' validity periods are ignored. Returns 0,
- * or -1 with the reason set on ctx. */
+/* Checks signer s: its chain to a root of the bundle (OpenSSL's verifier,
+ * strict, without its time check), the label-signing EKU and key usage,
+ * and then that every certificate of the chain is valid at time at, with
+ * both ends inclusive as for labels (OpenSSL's own check treats notAfter
+ * itself as expired). Returns 0, or -1 with the reason on ctx; the reason
+ * is JCS_ERR_SIGNER_EXPIRED only when time is the sole problem. */
 static int
 check_signer(jcs_ctx *ctx, const jcs_trust *t, const struct signer *s,
-    time_t at, int check_time)
+    time_t at)
 {
 	X509_STORE_CTX *sctx;
-	int ok, verr, depth;
+	STACK_OF(X509) *chain = NULL;
+	int ok, verr, rc = -1;
 	char when[32];
-	time_t bad_time = 0;
 
 	if ((sctx = X509_STORE_CTX_new()) == NULL ||
 	    X509_STORE_CTX_init(sctx, t->store, s->cert,
@@ -256,54 +259,60 @@ check_signer(jcs_ctx *ctx, const jcs_trust *t, const struct signer *s,
 		return jcs_fail_ossl(ctx, JCS_ERR_NOMEM,
 		    "cannot set up chain check");
 	}
-	if (check_time)
-		X509_STORE_CTX_set_time(sctx, 0, at);
 	X509_STORE_CTX_set_flags(sctx, X509_V_FLAG_X509_STRICT |
-	    (check_time ? 0 : X509_V_FLAG_NO_CHECK_TIME));
+	    X509_V_FLAG_NO_CHECK_TIME);
 	ok = X509_verify_cert(sctx);
 	verr = X509_STORE_CTX_get_error(sctx);
-	depth = X509_STORE_CTX_get_error_depth(sctx);
-	if (ok != 1 && (verr == X509_V_ERR_CERT_HAS_EXPIRED ||
-	    verr == X509_V_ERR_CERT_NOT_YET_VALID)) {
-		X509 *cur = X509_STORE_CTX_get_current_cert(sctx);
-
-		if (cur == NULL || jcs_asn1_time_to_time(
-		    verr == X509_V_ERR_CERT_HAS_EXPIRED ?
-		    X509_get0_notAfter(cur) : X509_get0_notBefore(cur),
-		    &bad_time) == -1)
-			bad_time = 0;
-	}
-	X509_STORE_CTX_free(sctx);
-	ERR_clear_error();
 	if (ok != 1) {
-		if (verr == X509_V_ERR_CERT_HAS_EXPIRED ||
-		    verr == X509_V_ERR_CERT_NOT_YET_VALID) {
-			int expired = verr == X509_V_ERR_CERT_HAS_EXPIRED;
-
-			return jcs_fail(ctx, JCS_ERR_SIGNER_EXPIRED,
-			    "%s of signer %s (%s) %s %s",
-			    depth == 0 ? "the certificate" :
-			    "the root or CA certificate", s->id_hex,
-			    s->subject, expired ? "expired on" :
-			    "is not valid until",
-			    jcs_time_format(bad_time, when, sizeof(when)));
-		}
-		return jcs_fail(ctx, JCS_ERR_UNTRUSTED,
+		jcs_fail(ctx, JCS_ERR_UNTRUSTED,
 		    "signer %s (%s) does not chain to a root in the trust "
 		    "bundle: %s", s->id_hex, s->subject,
 		    X509_verify_cert_error_string(verr));
+		goto done;
 	}
-	if (!has_label_eku(t, s->cert))
-		return jcs_fail(ctx, JCS_ERR_NOT_LABEL_SIGNER,
+	if (!has_label_eku(t, s->cert)) {
+		jcs_fail(ctx, JCS_ERR_NOT_LABEL_SIGNER,
 		    "signer %s (%s) is not authorised to sign labels: its "
 		    "certificate lacks the label-signing extended key usage "
 		    "%s", s->id_hex, s->subject, JCS_OID_EKU_LABEL_SIGNING);
+		goto done;
+	}
 	if ((X509_get_extension_flags(s->cert) & EXFLAG_KUSAGE) &&
-	    !(X509_get_key_usage(s->cert) & KU_DIGITAL_SIGNATURE))
-		return jcs_fail(ctx, JCS_ERR_NOT_LABEL_SIGNER,
+	    !(X509_get_key_usage(s->cert) & KU_DIGITAL_SIGNATURE)) {
+		jcs_fail(ctx, JCS_ERR_NOT_LABEL_SIGNER,
 		    "signer %s (%s) certificate does not allow "
 		    "digitalSignature", s->id_hex, s->subject);
-	return 0;
+		goto done;
+	}
+	chain = X509_STORE_CTX_get0_chain(sctx);
+	for (int i = 0; i < sk_X509_num(chain); i++) {
+		X509 *c = sk_X509_value(chain, i);
+		time_t nb, na;
+
+		if (jcs_asn1_time_to_time(X509_get0_notBefore(c), &nb) == -1 ||
+		    jcs_asn1_time_to_time(X509_get0_notAfter(c), &na) == -1) {
+			jcs_fail(ctx, JCS_ERR_UNTRUSTED,
+			    "a certificate of signer %s has unreadable dates",
+			    s->id_hex);
+			goto done;
+		}
+		if (at < nb || at > na) {
+			jcs_fail(ctx, JCS_ERR_SIGNER_EXPIRED,
+			    "%s of signer %s (%s) %s %s",
+			    i == 0 ? "the certificate" :
+			    "the root or CA certificate", s->id_hex,
+			    s->subject, at > na ? "expired on" :
+			    "is not valid until",
+			    jcs_time_format(at > na ? na : nb, when,
+			    sizeof(when)));
+			goto done;
+		}
+	}
+	rc = 0;
+done:
+	X509_STORE_CTX_free(sctx);
+	ERR_clear_error();
+	return rc;
 }
 
 /* Ranks verdicts so that when several signers match, the most telling
@@ -331,7 +340,7 @@ jcs_verify(jcs_ctx *ctx, const jcs_trust *t, const jcs_label *l,
     const jcs_verify_opts *opts, const char **signer_out)
 {
 	const jcs_label_fields *f;
-	const struct signer *good = NULL;
+	const struct signer *good = NULL, *late = NULL;
 	jcs_err best = JCS_OK;
 	char best_msg[512] = "", when[32], why[128];
 	char signer_time_msg[512] = "";
@@ -361,27 +370,32 @@ jcs_verify(jcs_ctx *ctx, const jcs_trust *t, const jcs_label *l,
 			jcs_fail(ctx, JCS_ERR_BAD_SIGNATURE,
 			    "%s with signer key %s (%s): the label was "
 			    "altered or forged", why, s->id_hex, s->subject);
-		} else if (check_signer(ctx, t, s, at, 1) == 0) {
+		} else if (check_signer(ctx, t, s, at) == 0) {
 			good = s;
 			break;
-		} else if (jcs_ctx_error(ctx) == JCS_ERR_SIGNER_EXPIRED) {
-			/* Outside a certificate's validity. If the chain is
-			 * otherwise sound, the label's own dates (authentic:
-			 * the signature verified) make the clearer verdict
-			 * when they fail too; else report the signer's. */
+		} else if (jcs_ctx_error(ctx) == JCS_ERR_SIGNER_EXPIRED &&
+		    late == NULL) {
+			/* Sound but outside a certificate's validity: keep it
+			 * in case no other certificate of this key (e.g.
+			 * re-certified) passes fully. */
+			late = s;
 			snprintf(signer_time_msg, sizeof(signer_time_msg),
 			    "%s", jcs_ctx_message(ctx));
-			if (check_signer(ctx, t, s, at, 0) == 0) {
-				good = s;
-				break;
-			}
-			signer_time_msg[0] = '\0';
+			continue;
 		}
 		if (rank(jcs_ctx_error(ctx)) > rank(best)) {
 			best = jcs_ctx_error(ctx);
 			snprintf(best_msg, sizeof(best_msg), "%s",
 			    jcs_ctx_message(ctx));
 		}
+	}
+	if (good == NULL && late != NULL) {
+		/* The label's own dates (authentic: the signature verified)
+		 * make the clearer verdict when they fail too; otherwise the
+		 * signer's time is reported below. */
+		good = late;
+	} else {
+		signer_time_msg[0] = '\0';
 	}
 	if (good == NULL) {
 		if (tried == 0)
@@ -428,13 +442,14 @@ jcs_verify(jcs_ctx *ctx, const jcs_trust *t, const jcs_label *l,
 		    jcs_time_format(good->not_before, a, sizeof(a)),
 		    jcs_time_format(good->not_after, b, sizeof(b)));
 	}
-	if (opts != NULL && opts->min_level > 0) {
+	if (opts != NULL && (opts->min_level > 0 || opts->scheme != 0)) {
 		int want = opts->scheme != 0 ? opts->scheme : f->scheme;
+		int min = opts->min_level > 0 ? opts->min_level : 1;
 		char have[48], need[48];
 
 		jcs_level_display(f->scheme, f->level, have, sizeof(have));
-		jcs_level_display(want, opts->min_level, need, sizeof(need));
-		if (want != f->scheme || f->level < opts->min_level)
+		jcs_level_display(want, min, need, sizeof(need));
+		if (want != f->scheme || f->level < min)
 			return jcs_fail(ctx, JCS_ERR_BELOW_POLICY,
 			    "label is %s; %s or higher is required", have,
 			    need);

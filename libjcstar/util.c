@@ -270,8 +270,14 @@ jcs_utf8_check(const char *str, size_t len, size_t *bad)
 		if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
 		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
 			goto bad;
-		/* C0 and C1 controls, DEL */
-		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
+		/* C0 and C1 controls, DEL; invisible format and bidi
+		 * controls that could make printed text lie (zero-width
+		 * characters, LRM/RLM, embeddings and overrides, isolates,
+		 * line/paragraph separators, BOM) */
+		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) ||
+		    (cp >= 0x200b && cp <= 0x200f) ||
+		    (cp >= 0x2028 && cp <= 0x202e) ||
+		    (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff)
 			goto bad;
 		i += n;
 	}
@@ -280,6 +286,41 @@ bad:
 	if (bad != NULL)
 		*bad = i;
 	return -1;
+}
+
+/* Returns 1 if code point cp is white space (ASCII or Unicode Zs). */
+static int
+is_space_cp(uint32_t cp)
+{
+	return cp == ' ' || cp == 0xa0 || cp == 0x1680 ||
+	    (cp >= 0x2000 && cp <= 0x200a) || cp == 0x202f || cp == 0x205f ||
+	    cp == 0x3000;
+}
+
+int
+jcs_utf8_edge_space(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i, start;
+	uint32_t first = 0, last = 0;
+
+	if (len == 0)
+		return 0;
+	/* first code point */
+	for (i = 1; i < len && (s[i] & 0xc0) == 0x80; i++)
+		;
+	for (size_t k = 0; k < i; k++)
+		first = k == 0 ? (uint32_t)(s[0] & (s[0] < 0x80 ? 0x7f :
+		    s[0] < 0xe0 ? 0x1f : s[0] < 0xf0 ? 0x0f : 0x07)) :
+		    (first << 6) | (s[k] & 0x3fu);
+	/* last code point */
+	for (start = len - 1; start > 0 && (s[start] & 0xc0) == 0x80; start--)
+		;
+	for (size_t k = start; k < len; k++)
+		last = k == start ? (uint32_t)(s[k] & (s[k] < 0x80 ? 0x7f :
+		    s[k] < 0xe0 ? 0x1f : s[k] < 0xf0 ? 0x0f : 0x07)) :
+		    (last << 6) | (s[k] & 0x3fu);
+	return is_space_cp(first) || is_space_cp(last);
 }
 
 static int
@@ -328,7 +369,8 @@ jcs_time_parse(jcs_ctx *ctx, const char *text, time_t *out)
 	tm.tm_sec = s;
 	t = timegm(&tm);
 	/* timegm normalises 2025-02-30 to March: refuse such dates. */
-	if (t == (time_t)-1 || tm.tm_mday != d || tm.tm_mon != mo - 1)
+	/* 0 (the epoch itself) means "not set" in the API's structures */
+	if (t <= 0 || tm.tm_mday != d || tm.tm_mon != mo - 1)
 		goto bad;
 	*out = t;
 	jcs_ok(ctx);
@@ -336,7 +378,7 @@ jcs_time_parse(jcs_ctx *ctx, const char *text, time_t *out)
 bad:
 	return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
 	    "'%s' is not a date (YYYY-MM-DD) or UTC time "
-	    "(YYYY-MM-DDTHH:MM:SSZ) from 1970 on", text);
+	    "(YYYY-MM-DDTHH:MM:SSZ) after 1970-01-01T00:00:00Z", text);
 }
 
 char *

@@ -35,9 +35,9 @@ teardown(void **state)
 static const char *
 path_in(const char *dir, const char *rel)
 {
-	static char buf[4][8192];
+	static char buf[16][8192];
 	static int n;
-	char *p = buf[n++ % 4], tmpbuf[8192];
+	char *p = buf[n++ % 16], tmpbuf[8192];
 	int len = snprintf(tmpbuf, sizeof(tmpbuf), "%s/%s", dir, rel);
 
 	assert_true(len > 0 && (size_t)len < sizeof(tmpbuf));
@@ -127,6 +127,10 @@ test_init_layout(void **state)
 	key = tu_read(path_in(dir, "root.key"), &len);
 	assert_non_null(key);
 	free(key);
+	/* "dir/" names "dir" */
+	assert_int_equal(init_ca(ctx, path_in(tmp, "slash/"), NULL, NULL,
+	    NULL), 0);
+	assert_int_equal(stat(path_in(tmp, "slash/ca.conf"), &st), 0);
 	assert_int_equal(mkdir(path_in(tmp, "empty"), 0700), 0);
 	assert_int_equal(init_ca(ctx, path_in(tmp, "empty"), NULL, NULL,
 	    NULL), -1);
@@ -443,7 +447,7 @@ static void
 test_rotate(void **state)
 {
 	jcs_ctx *ctx = jcs_ctx_new();
-	const char *dir = path_in(tmp, "rot");
+	char *dir = strdup(path_in(tmp, "rot"));
 	jcs_issue_opts io = ref_opts();
 	jcs_verify_opts vo = { tu_time("2026-01-01"), 0, 0 };
 	jcs_label *old, *fresh;
@@ -476,14 +480,28 @@ test_rotate(void **state)
 	assert_int_equal(jcs_verify(ctx, t, fresh, &vo, NULL), 0);
 	jcs_trust_free(t);
 	jcs_free(pem);
+	/* a key left by an interrupted rotation is never reused */
+	tu_write(path_in(dir, "signers/0003.key"), "stray\n", 6);
+	assert_int_equal(jcs_ca_rotate(ctx, ca, prof, tu_time("2025-05-02")),
+	    0);
+	assert_int_equal(stat(path_in(dir, "signers/0004.crt"), &st), 0);
+	{
+		size_t n;
+		uint8_t *stray = tu_read(path_in(dir, "signers/0003.key"), &n);
+
+		assert_int_equal(n, 6);
+		free(stray);
+	}
 	jcs_ca_free(ca);
 	/* a re-opened CA uses the newest signer */
 	ca = jcs_ca_open(ctx, dir, NULL);
-	assert_int_equal(jcs_ca_signer_count(ca), 2);
+	if (ca == NULL)
+		fail_msg("reopen: %s", jcs_ctx_message(ctx));
+	assert_int_equal(jcs_ca_signer_count(ca), 3);
 	jcs_label_free(fresh);
 	fresh = jcs_ca_issue(ctx, ca, &io);
 	assert_string_equal(jcs_label_issuer_hex(fresh),
-	    jcs_ca_signer_id(ca, 1));
+	    jcs_ca_signer_id(ca, 2));
 	/* export writes the same bundle to a file */
 	assert_int_equal(jcs_ca_export_trust(ctx, ca, path_in(tmp,
 	    "rot.pem")), 0);
@@ -498,6 +516,7 @@ test_rotate(void **state)
 	jcs_label_free(fresh);
 	jcs_ca_free(ca);
 	jcs_ctx_free(ctx);
+	free(dir);
 }
 
 static void

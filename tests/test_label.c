@@ -97,7 +97,7 @@ static const struct flip {
 	{ "scheme to 0", 45, 0x01, JCS_ERR_MALFORMED, "unknown scheme 0" },
 	{ "scheme to psti", 45, 0x02, JCS_ERR_BAD_SIGNATURE, "signer key" },
 	{ "level to 0", 48, 0x01, JCS_ERR_MALFORMED, "level 0" },
-	{ "level to 3", 48, 0x02, JCS_ERR_BAD_SIGNATURE, "signer key" },
+	{ "level to 3", 48, 0x02, JCS_ERR_MALFORMED, "third-party" },
 	{ "level to 5", 48, 0x04, JCS_ERR_MALFORMED, "level 5" },
 	{ "reg id", 55, 0x01, JCS_ERR_BAD_SIGNATURE, "signer key" },
 	{ "reg id control char", 53, 0x40, JCS_ERR_MALFORMED, "registration id" },
@@ -412,6 +412,21 @@ static const struct field_case {
 	  NULL, "unit serial may hold only" },
 	{ "empty lab", 1, 3, NULL, NULL, NULL, NULL, "", NULL, NULL, NULL,
 	  "lab is empty" },
+	{ "star 3 self-declared", 1, 3, NULL, NULL, NULL, NULL, NULL, NULL,
+	  NULL, NULL, "needs a third-party assessment" },
+	{ "cls 3 self-declared (rule is JC-STAR's)", 2, 3, NULL, NULL, NULL,
+	  NULL, NULL, NULL, NULL, NULL, NULL },
+	{ "ideographic space at end", 1, 1, NULL,
+	  "\xe6\xa0\xaa\xe5\xbc\x8f\xe3\x80\x80", NULL, NULL, NULL, NULL,
+	  NULL, NULL, "white space" },
+	{ "no-break space at start", 1, 1, NULL, "\xc2\xa0Vendor", NULL, NULL,
+	  NULL, NULL, NULL, NULL, "white space" },
+	{ "right-to-left override", 1, 1, NULL, "A\xe2\x80\xae" "B", NULL, NULL,
+	  NULL, NULL, NULL, NULL, "not valid UTF-8 text" },
+	{ "zero-width space", 1, 1, NULL, NULL, "HR\xe2\x80\x8b" "1", NULL, NULL,
+	  NULL, NULL, NULL, "not valid UTF-8 text" },
+	{ "inner ideographic space is fine", 1, 1, NULL,
+	  "A\xe3\x80\x80" "B", NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 	{ "reversed validity", 1, 1, NULL, NULL, NULL, NULL, NULL,
 	  "2027-01-01", "2026-01-01", NULL, "ends before it starts" },
 	{ "support not a date", 1, 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
@@ -587,6 +602,89 @@ test_default_encoded(void **state)
 	assert_int_equal(check(buf, o, msg, sizeof(msg)), JCS_ERR_NOT_DER);
 	assert_non_null(strstr(msg, "not strict DER"));
 	jcs_label_free(l);
+
+	/* critical TRUE encoded as 0x01 instead of 0xff */
+	l = jcs_label_new(ctx, &f);
+	assert_int_equal(jcs_label_add_extension(ctx, l, "1.2.3", 1,
+	    (const uint8_t *)"\x05\x00", 2), 0);
+	assert_int_equal(jcs_label_sign(ctx, l, k), 0);
+	der = jcs_label_der(l, &len);
+	memcpy(buf, der, len);
+	for (i = 0; i + 7 <= len; i++)
+		if (memcmp(buf + i, "\x06\x02\x2a\x03\x01\x01\xff", 7) == 0)
+			break;
+	assert_true(i + 7 <= len);
+	buf[i + 6] = 0x01;
+	assert_int_equal(check(buf, len, msg, sizeof(msg)), JCS_ERR_NOT_DER);
+	assert_non_null(strstr(msg, "critical TRUE as 0x01"));
+	jcs_label_free(l);
+	jcs_key_free(k);
+	jcs_ctx_free(ctx);
+}
+
+/* An extension value over 256 octets is refused on decode (the encoder
+ * refuses it too, so the test builds the DER by hand). */
+static void
+test_extension_value_cap(void **state)
+{
+	jcs_label_fields f = tu_ref_fields();
+	jcs_ctx *ctx = jcs_ctx_new();
+	jcs_key *k = jcs_key_load(ctx,
+	    tu_src("tests/vectors/ca-p256/signers/0001.key"), NULL);
+	jcs_label *l = jcs_label_new(ctx, &f);
+	uint8_t val[256], buf[1024];
+	const uint8_t *der;
+	size_t len, i, o, grow = 44;
+	char msg[512];
+
+	(void)state;
+	memset(val, 'A', sizeof(val));
+	assert_int_equal(jcs_label_add_extension(ctx, l, "1.2.3", 0, val,
+	    sizeof(val) + 1), -1);
+	assert_err(ctx, JCS_ERR_INVALID_ARG);
+	assert_int_equal(jcs_label_add_extension(ctx, l, "1.2.3", 0, val,
+	    sizeof(val)), 0);
+	assert_int_equal(jcs_label_sign(ctx, l, k), 0);
+	der = jcs_label_der(l, &len);
+	/* Label, tbsLabel, [1], Extension and the OCTET STRING all have
+	 * two-byte lengths (82 hi lo): grow each by 44 and append 44 'A' */
+	for (i = 0; i + 4 <= len; i++)
+		if (memcmp(der + i, "\x04\x82\x01\x00", 4) == 0)
+			break;
+	assert_true(i + 4 <= len);
+	o = 0;
+	memcpy(buf, der, i + 4 + 256);
+	o = i + 4 + 256;
+	memset(buf + o, 'A', grow);
+	o += grow;
+	memcpy(buf + o, der + i + 4 + 256, len - i - 4 - 256);
+	o += len - i - 4 - 256;
+	{
+		size_t at[4] = { 0, 4, 0, 0 };
+
+		/* the [1] and Extension headers sit just before the OID */
+		for (size_t j = 0; j + 4 <= i; j++)
+			if (buf[j] == 0xa1 && buf[j + 1] == 0x82 &&
+			    buf[j + 4] == 0x30 && buf[j + 5] == 0x82) {
+				at[2] = j;
+				at[3] = j + 4;
+			}
+		assert_true(at[2] != 0);
+		for (int m = 0; m < 4; m++) {
+			unsigned v = (unsigned)buf[at[m] + 2] << 8 |
+			    buf[at[m] + 3];
+
+			assert_int_equal(buf[at[m] + 1], 0x82);
+			v += (unsigned)grow;
+			buf[at[m] + 2] = (uint8_t)(v >> 8);
+			buf[at[m] + 3] = (uint8_t)v;
+		}
+		buf[i + 2] = 0x01;
+		buf[i + 3] = (uint8_t)(256 + grow - 256);
+	}
+	assert_int_equal(check(buf, o, msg, sizeof(msg)), JCS_ERR_MALFORMED);
+	assert_non_null(strstr(msg, "value is 300 bytes; at most 256"));
+	jcs_label_free(l);
 	jcs_key_free(k);
 	jcs_ctx_free(ctx);
 }
@@ -610,6 +708,7 @@ main(void)
 		cmocka_unit_test(test_random_serials),
 		cmocka_unit_test(test_extensions),
 		cmocka_unit_test(test_default_encoded),
+		cmocka_unit_test(test_extension_value_cap),
 	};
 
 	return cmocka_run_group_tests_name("label", tests, setup, teardown);

@@ -8,7 +8,8 @@ static const struct time_case {
 	const char *text;
 	time_t want; /* -1: rejected */
 } time_cases[] = {
-	{ "1970-01-01", 0 },
+	{ "1970-01-01", -1 },           /* 0 means "not set" in the API */
+	{ "1970-01-01T00:00:01Z", 1 },
 	{ "2026-01-01", 1767225600 },
 	{ "2026-01-01T00:00:00Z", 1767225600 },
 	{ "2030-03-31", 1901145600 },
@@ -82,6 +83,9 @@ static const struct utf8_case {
 	{ "tab\there", 0, 3 },
 	{ "del\x7f", 0, 3 },
 	{ "c1\xc2\x85", 0, 2 },                 /* U+0085 NEL */
+	{ "bidi\xe2\x80\xae", 0, 4 },           /* U+202E RLO */
+	{ "bom\xef\xbb\xbf", 0, 3 },            /* U+FEFF */
+	{ "zw\xe2\x80\x8d", 0, 2 },             /* U+200D ZWJ */
 };
 
 static void

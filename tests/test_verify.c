@@ -4,6 +4,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/pem.h>
+
 #include "testutil.h"
 
 static char *tmp;
@@ -167,6 +169,90 @@ test_signer_validity(void **state)
 	free(pem);
 }
 
+/* Label and signer end at the same second: valid at that second (both
+ * ends inclusive, for certificates as for labels), not one second later. */
+static void
+test_inclusive_end(void **state)
+{
+	const char *a = make_ca("edge", NULL, 30, "2026-01-01", 0);
+	char *pem = trust_pem(a);
+	jcs_trust *t = trust_of(pem);
+	jcs_label *l = sign_with(a, "2026-01-01", "2026-01-31");
+
+	(void)state;
+	expect(t, l, "2026-01-31T00:00:00Z", 0, 0, JCS_OK, NULL);
+	expect(t, l, "2026-01-01T00:00:00Z", 0, 0, JCS_OK, NULL);
+	expect(t, l, "2026-01-31T00:00:01Z", 0, 0, JCS_ERR_EXPIRED, NULL);
+	jcs_label_free(l);
+	jcs_trust_free(t);
+	free(pem);
+}
+
+/* One signer key certified twice, the first certificate long expired: the
+ * verifier must go on to the second, whatever the order. */
+static void
+test_recertified_signer(void **state)
+{
+	const char *a = make_ca("recert", NULL, 1827, "2025-01-01", 0);
+	char *pem = trust_pem(a), path[4096], *both;
+	const char *signer = strstr(pem + 1, "-----BEGIN CERTIFICATE");
+	jcs_ctx *ctx = jcs_ctx_new();
+	jcs_key *root;
+	jcs_label *l = sign_with(a, "2025-06-01", "2026-06-01");
+	X509 *old;
+	BIO *bio;
+	BUF_MEM *mem;
+	time_t nb = tu_time("2010-01-01"), na = tu_time("2011-01-01");
+	jcs_trust *t;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/root.key", a);
+	root = jcs_key_load(ctx, path, NULL);
+	assert_non_null(root);
+	bio = BIO_new_mem_buf(signer, -1);
+	old = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	assert_non_null(old);
+	assert_non_null(X509_time_adj_ex(X509_getm_notBefore(old), 0, 0, &nb));
+	assert_non_null(X509_time_adj_ex(X509_getm_notAfter(old), 0, 0, &na));
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(old), 4242),
+	    1);
+	assert_true(X509_sign(old, root->pkey, EVP_sha256()) > 0);
+	bio = BIO_new(BIO_s_mem());
+	assert_int_equal(PEM_write_bio_X509(bio, old), 1);
+	BIO_get_mem_ptr(bio, &mem);
+	both = calloc(1, strlen(pem) * 2 + mem->length + 1);
+	/* root, expired twin, valid signer */
+	memcpy(both, pem, (size_t)(signer - pem));
+	memcpy(both + strlen(both), mem->data, mem->length);
+	strcat(both, signer);
+	t = trust_of(both);
+	assert_int_equal(jcs_trust_signer_count(t), 2);
+	expect(t, l, "2026-01-01", 0, 0, JCS_OK, NULL);
+	jcs_trust_free(t);
+	/* root, valid signer, expired twin */
+	memcpy(both, pem, strlen(pem) + 1);
+	memcpy(both + strlen(both), mem->data, mem->length);
+	t = trust_of(both);
+	expect(t, l, "2026-01-01", 0, 0, JCS_OK, NULL);
+	jcs_trust_free(t);
+	/* the expired twin alone: the signer's time is the verdict */
+	memcpy(both, pem, (size_t)(signer - pem));
+	both[signer - pem] = '\0';
+	memcpy(both + strlen(both), mem->data, mem->length);
+	t = trust_of(both);
+	expect(t, l, "2026-01-01", 0, 0, JCS_ERR_SIGNER_EXPIRED,
+	    "expired on 2011-01-01");
+	jcs_trust_free(t);
+	BIO_free(bio);
+	X509_free(old);
+	jcs_key_free(root);
+	jcs_label_free(l);
+	jcs_ctx_free(ctx);
+	free(both);
+	free(pem);
+}
+
 static void
 test_signer_without_eku(void **state)
 {
@@ -311,6 +397,38 @@ test_shared_key_id(void **state)
 	free(pb);
 }
 
+/* A CRA "critical" (level 4) label is no JC-STAR star 3. */
+static void
+test_other_scheme_levels(void **state)
+{
+	const char *a = make_ca("cra", NULL, 1827, "2025-01-01", 0);
+	char *pem = trust_pem(a), path[4096];
+	jcs_trust *t = trust_of(pem);
+	jcs_ctx *ctx = jcs_ctx_new();
+	jcs_label_fields f = tu_ref_fields();
+	jcs_key *k;
+	jcs_label *l;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/signers/0001.key", a);
+	k = jcs_key_load(ctx, path, NULL);
+	f.scheme = JCS_SCHEME_CRA;
+	f.level = 4;
+	f.not_before = tu_time("2025-06-01");
+	f.not_after = tu_time("2026-06-01");
+	l = jcs_label_new(ctx, &f);
+	assert_non_null(l);
+	assert_int_equal(jcs_label_sign(ctx, l, k), 0);
+	expect(t, l, "2026-01-01", 0, 0, JCS_OK, NULL);
+	expect(t, l, "2026-01-01", 3, JCS_SCHEME_JCSTAR, JCS_ERR_BELOW_POLICY,
+	    "label is CRA level 4; JC-STAR \u26053 or higher is required");
+	jcs_label_free(l);
+	jcs_key_free(k);
+	jcs_trust_free(t);
+	jcs_ctx_free(ctx);
+	free(pem);
+}
+
 static void
 test_algorithms_do_not_mix(void **state)
 {
@@ -344,6 +462,10 @@ test_policy(void **state)
 	    "label is JC-STAR \u26051; JC-STAR \u26052 or higher is required");
 	expect(t, l, "2026-01-01", 1, JCS_SCHEME_CLS, JCS_ERR_BELOW_POLICY,
 	    "CLS level 1 or higher");
+	/* a required scheme applies on its own, without a level */
+	expect(t, l, "2026-01-01", 0, JCS_SCHEME_CLS, JCS_ERR_BELOW_POLICY,
+	    "CLS level 1 or higher");
+	expect(t, l, "2026-01-01", 0, JCS_SCHEME_JCSTAR, JCS_OK, NULL);
 	/* procurement guideline: low -> 1+, medium/high -> 3+ */
 	assert_int_equal(jcs_importance_min_level(JCS_SCHEME_JCSTAR,
 	    JCS_IMPORTANCE_LOW), 1);
@@ -433,11 +555,14 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_validity_window),
 		cmocka_unit_test(test_signer_validity),
+		cmocka_unit_test(test_inclusive_end),
+		cmocka_unit_test(test_recertified_signer),
 		cmocka_unit_test(test_signer_without_eku),
 		cmocka_unit_test(test_root_not_in_bundle),
 		cmocka_unit_test(test_unknown_issuer_and_wrong_key),
 		cmocka_unit_test(test_shared_key_id),
 		cmocka_unit_test(test_algorithms_do_not_mix),
+		cmocka_unit_test(test_other_scheme_levels),
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_bundle_errors),
 	};
