@@ -16,8 +16,17 @@ struct signer {
 	X509 *cert;
 	uint8_t id[JCS_KEYID_LEN];
 	char id_hex[2 * JCS_KEYID_LEN + 1];
-	char subject[256];
+	char subject[200];
 	time_t not_before, not_after;
+	/* The chain check does not depend on the label: it is done once, when
+	 * the bundle is loaded (prepare_signers). chain_err is JCS_OK when
+	 * the signer chains to a root and may sign labels; then the chain is
+	 * valid from win_nb to win_na (inclusive), the bounds set by the
+	 * certificates at depth nb_depth and na_depth. */
+	jcs_err chain_err;
+	char chain_msg[512];
+	time_t win_nb, win_na;
+	int nb_depth, na_depth;
 };
 
 struct jcs_trust {
@@ -28,6 +37,8 @@ struct jcs_trust {
 	size_t n_signers;
 	ASN1_OBJECT *eku;              /* label-signing key purpose */
 };
+
+static int prepare_signer(const jcs_trust *t, struct signer *s);
 
 void
 jcs_trust_free(jcs_trust *t)
@@ -167,6 +178,12 @@ jcs_trust_load_mem(jcs_ctx *ctx, const uint8_t *buf, size_t len)
 		    "trust bundle has no root (self-signed CA) certificate");
 		goto err;
 	}
+	for (size_t i = 0; i < t->n_signers; i++)
+		if (prepare_signer(t, &t->signers[i]) == -1) {
+			jcs_fail_ossl(ctx, JCS_ERR_NOMEM,
+			    "cannot check the signers' chains");
+			goto err;
+		}
 	BIO_free(bio);
 	jcs_ok(ctx);
 	return t;
@@ -237,41 +254,36 @@ has_label_eku(const jcs_trust *t, X509 *cert)
 	return found;
 }
 
-/* Checks signer s: its chain to a root of the bundle (OpenSSL's verifier,
- * strict, without its time check), the label-signing EKU and key usage,
- * and then that every certificate of the chain is valid at time at, with
- * both ends inclusive as for labels (OpenSSL's own check treats notAfter
- * itself as expired). Returns 0, or -1 with the reason on ctx; the reason
- * is JCS_ERR_SIGNER_EXPIRED only when time is the sole problem. */
+/* Checks signer s once: its chain to a root of the bundle (OpenSSL's
+ * verifier, strict, without its time check), the label-signing EKU and key
+ * usage; records the verdict and the chain's validity window on s. */
 static int
-check_signer(jcs_ctx *ctx, const jcs_trust *t, const struct signer *s,
-    time_t at)
+prepare_signer(const jcs_trust *t, struct signer *s)
 {
 	X509_STORE_CTX *sctx;
-	STACK_OF(X509) *chain = NULL;
-	int ok, verr, rc = -1;
-	char when[32];
+	STACK_OF(X509) *chain;
+	int verr;
 
+	s->chain_err = JCS_ERR_UNTRUSTED;
 	if ((sctx = X509_STORE_CTX_new()) == NULL ||
 	    X509_STORE_CTX_init(sctx, t->store, s->cert,
 	    t->intermediates) != 1) {
 		X509_STORE_CTX_free(sctx);
-		return jcs_fail_ossl(ctx, JCS_ERR_NOMEM,
-		    "cannot set up chain check");
+		return -1;
 	}
 	X509_STORE_CTX_set_flags(sctx, X509_V_FLAG_X509_STRICT |
 	    X509_V_FLAG_NO_CHECK_TIME);
-	ok = X509_verify_cert(sctx);
-	verr = X509_STORE_CTX_get_error(sctx);
-	if (ok != 1) {
-		jcs_fail(ctx, JCS_ERR_UNTRUSTED,
+	if (X509_verify_cert(sctx) != 1) {
+		verr = X509_STORE_CTX_get_error(sctx);
+		snprintf(s->chain_msg, sizeof(s->chain_msg),
 		    "signer %s (%s) does not chain to a root in the trust "
 		    "bundle: %s", s->id_hex, s->subject,
 		    X509_verify_cert_error_string(verr));
 		goto done;
 	}
 	if (!has_label_eku(t, s->cert)) {
-		jcs_fail(ctx, JCS_ERR_NOT_LABEL_SIGNER,
+		s->chain_err = JCS_ERR_NOT_LABEL_SIGNER;
+		snprintf(s->chain_msg, sizeof(s->chain_msg),
 		    "signer %s (%s) is not authorised to sign labels: its "
 		    "certificate lacks the label-signing extended key usage "
 		    "%s", s->id_hex, s->subject, JCS_OID_EKU_LABEL_SIGNING);
@@ -279,40 +291,63 @@ check_signer(jcs_ctx *ctx, const jcs_trust *t, const struct signer *s,
 	}
 	if ((X509_get_extension_flags(s->cert) & EXFLAG_KUSAGE) &&
 	    !(X509_get_key_usage(s->cert) & KU_DIGITAL_SIGNATURE)) {
-		jcs_fail(ctx, JCS_ERR_NOT_LABEL_SIGNER,
+		s->chain_err = JCS_ERR_NOT_LABEL_SIGNER;
+		snprintf(s->chain_msg, sizeof(s->chain_msg),
 		    "signer %s (%s) certificate does not allow "
 		    "digitalSignature", s->id_hex, s->subject);
 		goto done;
 	}
 	chain = X509_STORE_CTX_get0_chain(sctx);
+	s->win_nb = 0;
+	s->win_na = (time_t)INT64_MAX;
 	for (int i = 0; i < sk_X509_num(chain); i++) {
 		X509 *c = sk_X509_value(chain, i);
 		time_t nb, na;
 
 		if (jcs_asn1_time_to_time(X509_get0_notBefore(c), &nb) == -1 ||
 		    jcs_asn1_time_to_time(X509_get0_notAfter(c), &na) == -1) {
-			jcs_fail(ctx, JCS_ERR_UNTRUSTED,
+			snprintf(s->chain_msg, sizeof(s->chain_msg),
 			    "a certificate of signer %s has unreadable dates",
 			    s->id_hex);
 			goto done;
 		}
-		if (at < nb || at > na) {
-			jcs_fail(ctx, JCS_ERR_SIGNER_EXPIRED,
-			    "%s of signer %s (%s) %s %s",
-			    i == 0 ? "the certificate" :
-			    "the root or CA certificate", s->id_hex,
-			    s->subject, at > na ? "expired on" :
-			    "is not valid until",
-			    jcs_time_format(at > na ? na : nb, when,
-			    sizeof(when)));
-			goto done;
+		if (nb > s->win_nb) {
+			s->win_nb = nb;
+			s->nb_depth = i;
+		}
+		if (na < s->win_na) {
+			s->win_na = na;
+			s->na_depth = i;
 		}
 	}
-	rc = 0;
+	s->chain_err = JCS_OK;
 done:
 	X509_STORE_CTX_free(sctx);
 	ERR_clear_error();
-	return rc;
+	return 0;
+}
+
+/* Checks signer s at time at, from what prepare_signer found; every
+ * certificate of the chain must be valid at t, both ends inclusive as for
+ * labels (OpenSSL's own check treats notAfter itself as expired). Returns
+ * 0, or -1 with the reason on ctx; the reason is JCS_ERR_SIGNER_EXPIRED
+ * only when time is the sole problem. */
+static int
+check_signer(jcs_ctx *ctx, const struct signer *s, time_t at)
+{
+	char when[32];
+	int late;
+
+	if (s->chain_err != JCS_OK)
+		return jcs_fail(ctx, s->chain_err, "%s", s->chain_msg);
+	if (at >= s->win_nb && at <= s->win_na)
+		return 0;
+	late = at > s->win_na;
+	return jcs_fail(ctx, JCS_ERR_SIGNER_EXPIRED, "%s of signer %s (%s) %s "
+	    "%s", (late ? s->na_depth : s->nb_depth) == 0 ? "the certificate" :
+	    "the root or CA certificate", s->id_hex, s->subject,
+	    late ? "expired on" : "is not valid until",
+	    jcs_time_format(late ? s->win_na : s->win_nb, when, sizeof(when)));
 }
 
 /* Ranks verdicts so that when several signers match, the most telling
@@ -370,7 +405,7 @@ jcs_verify(jcs_ctx *ctx, const jcs_trust *t, const jcs_label *l,
 			jcs_fail(ctx, JCS_ERR_BAD_SIGNATURE,
 			    "%s with signer key %s (%s): the label was "
 			    "altered or forged", why, s->id_hex, s->subject);
-		} else if (check_signer(ctx, t, s, at) == 0) {
+		} else if (check_signer(ctx, s, at) == 0) {
 			good = s;
 			break;
 		} else if (jcs_ctx_error(ctx) == JCS_ERR_SIGNER_EXPIRED &&
