@@ -24,7 +24,7 @@ OPT ?= -O2 -g
 WERROR ?= -Werror
 WARN = -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion \
        -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
-DEP_PKGS = libcrypto libqrencode libpng freetype2 zbar
+DEP_PKGS = libcrypto libqrencode libpng freetype2 zbar libjpeg
 # Recursive (=) so pkg-config runs when a recipe needs it, after
 # scripts/install-deps has had its chance.
 DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(DEP_PKGS))
@@ -151,7 +151,7 @@ test-example: $(B)/example
 	@echo "== example program"; $(B)/example $(CURDIR)/certs
 
 # Every tests/cli*.sh, with the plain and the ASan+UBSan command.
-test-cli: $(B)/jcstar $(B)/asan/jcstar
+test-cli: $(B)/jcstar $(B)/asan/jcstar $(B)/tests/make_qr_png
 	@set -e; for t in tests/cli*.sh; do \
 	  echo "== $$t"; JCSTAR=$(CURDIR)/$(B)/jcstar $$t; \
 	  echo "== $$t (ASan+UBSan)"; ASAN_OPTIONS=detect_leaks=1 \

@@ -8,18 +8,21 @@
 static const char help[] =
 "usage: jcstar verify --trust BUNDLE [--at TIME] [--min-level N]\n"
 "           [--importance low|medium|high] [--json] [-q]\n"
-"           [--payload TEXT|-]... [LABEL...]\n"
+"           [--payload TEXT|-]... [--image FILE]... [LABEL...]\n"
 "\n"
 "Verify labels offline against a trust bundle: strict format, signature\n"
 "by a signer of the bundle, the signer's chain to a root of the bundle\n"
 "and its label-signing key usage, validity of label and signer, and the\n"
-"level policy. A label comes from a file (DER or PEM; - reads stdin) or\n"
-"from the text of its QR code (--payload, either form).\n"
+"level policy. A label comes from a file (DER or PEM; - reads stdin),\n"
+"from the text of its QR code (--payload, either form), or from the QR\n"
+"codes in a photo or scan of the label (--image, PNG or JPEG).\n"
 "\n"
 "  --trust BUNDLE    the certification body's trust bundle (trust export)\n"
 "  --payload TEXT    verify a scanned QR text (url or bare form); may be\n"
 "                    repeated; --payload - reads one payload per line from\n"
 "                    stdin (only the line ending is removed: spaces count)\n"
+"  --image FILE      verify every QR code found in the image; may be\n"
+"                    repeated (an image without a code is not valid)\n"
 "  --at TIME         verify as of TIME (YYYY-MM-DD or\n"
 "                    YYYY-MM-DDTHH:MM:SSZ) instead of now\n"
 "  --min-level N     require a JC-STAR label of star level N (1-4) or\n"
@@ -140,6 +143,41 @@ payloads_from_stdin(jcs_ctx *ctx, const jcs_trust *trust,
 	free(line);
 }
 
+/* --image: every QR code in the image is a label to verify, named
+ * "IMAGE#N"; an image with no code is a "no-code" verdict. */
+static void
+check_image(jcs_ctx *ctx, const jcs_trust *trust, const jcs_verify_opts *vo,
+    const char *path, int json, int *rc)
+{
+	jcs_scan *scan = jcs_scan_file(ctx, path);
+	char name[4200];
+	size_t n;
+
+	if (scan == NULL) {
+		/* unreadable, not an image, damaged image: input errors */
+		if (json)
+			print_result(path, NULL, ctx, 0, NULL, 1);
+		fail_ctx(ctx, path);
+		*rc = EXIT_USAGE;
+		return;
+	}
+	if ((n = jcs_scan_count(scan)) == 0) {
+		/* ctx holds JCS_ERR_NO_CODE: a verdict on this image */
+		print_result(path, NULL, ctx, 0, NULL, json);
+		if (*rc < EXIT_INVALID)
+			*rc = EXIT_INVALID;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+		const char *text = jcs_scan_text(scan, i, &len);
+
+		snprintf(name, sizeof(name), "%s#%zu", path, i + 1);
+		check_one(ctx, trust, vo, name,
+		    jcs_label_from_payload(ctx, text, len), json, rc);
+	}
+	jcs_scan_free(scan);
+}
+
 int
 cmd_verify(int argc, char **argv)
 {
@@ -150,12 +188,13 @@ cmd_verify(int argc, char **argv)
 		{ "importance", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "payload", required_argument, NULL, 'p' },
+		{ "image", required_argument, NULL, 'I' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *tfile = NULL, *payloads[MAX_ARGS];
-	size_t n_payloads = 0;
+	const char *tfile = NULL, *payloads[MAX_ARGS], *images[MAX_ARGS];
+	size_t n_payloads = 0, n_images = 0;
 	jcs_verify_opts vo;
 	jcs_ctx *ctx;
 	jcs_trust *trust = NULL;
@@ -201,6 +240,14 @@ cmd_verify(int argc, char **argv)
 			}
 			payloads[n_payloads++] = optarg;
 			break;
+		case 'I':
+			if (n_images == MAX_ARGS) {
+				rc = fail_usage("verify: at most %d --image "
+				    "options", MAX_ARGS);
+				goto done;
+			}
+			images[n_images++] = optarg;
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -216,8 +263,9 @@ cmd_verify(int argc, char **argv)
 		rc = fail_usage("verify: --trust BUNDLE is required");
 		goto done;
 	}
-	if (optind >= argc && n_payloads == 0) {
-		rc = fail_usage("verify: no label file or --payload given");
+	if (optind >= argc && n_payloads == 0 && n_images == 0) {
+		rc = fail_usage("verify: no label file, --payload or --image "
+		    "given");
 		goto done;
 	}
 	if (vo.min_level > 0)
@@ -248,6 +296,8 @@ cmd_verify(int argc, char **argv)
 		    jcs_label_from_payload(ctx, payloads[i],
 		    strlen(payloads[i])), json, &rc);
 	}
+	for (size_t i = 0; i < n_images; i++)
+		check_image(ctx, trust, &vo, images[i], json, &rc);
 done:
 	jcs_trust_free(trust);
 	jcs_ctx_free(ctx);

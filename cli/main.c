@@ -27,6 +27,7 @@ static const char usage_text[] =
 "  payload      print the text of a label's QR code (url or bare form)\n"
 "  show         print a label's fields (does not verify)\n"
 "  verify       verify labels against a trust bundle\n"
+"  scan         print the jcstar payloads of QR codes in images\n"
 "  version      print the version\n"
 "\n"
 "Run 'jcstar <command> --help' for a command's options. Exit status:\n"
@@ -260,6 +261,8 @@ main(int argc, char **argv)
 		return cmd_verify(argc, argv);
 	if (strcmp(cmd, "payload") == 0)
 		return cmd_payload(argc, argv);
+	if (strcmp(cmd, "scan") == 0)
+		return cmd_scan(argc, argv);
 	fprintf(stderr, "%s: unknown command '%s'\n", progname, cmd);
 	cmdname = NULL;
 	return usage_error(usage_text);

@@ -377,11 +377,12 @@ int jcs_render_file(jcs_ctx *ctx, const jcs_template *tmpl,
 
 typedef struct jcs_scan jcs_scan;
 
-/* Decodes every QR code in an image file (PNG; JPEG where built in).
+/* Decodes every QR code in an image file (PNG or JPEG; "-" reads stdin).
  * Returns the result (possibly with no code: then jcs_scan_count() is 0
  * and the context holds JCS_ERR_NO_CODE with a message), or NULL with
- * JCS_ERR_IO, JCS_ERR_TOO_LARGE or JCS_ERR_MALFORMED (not an image, a
- * damaged image). */
+ * JCS_ERR_IO, JCS_ERR_TOO_LARGE, JCS_ERR_MALFORMED (not an image, a
+ * damaged image), JCS_ERR_INVALID_ARG (NULL path or buffer) or
+ * JCS_ERR_NOMEM. zbar needs at least 2 pixels per module. */
 jcs_scan *jcs_scan_file(jcs_ctx *ctx, const char *path);
 /* Same, from image bytes in memory. */
 jcs_scan *jcs_scan_mem(jcs_ctx *ctx, const uint8_t *buf, size_t len);
