@@ -52,7 +52,7 @@ all: $(B)/jcstar $(B)/libjcstar.a $(B)/libjcstar.so.$(SOVERSION) $(B)/jcstar.pc
 deps:
 	@scripts/install-deps
 
-$(B)/obj/lib/%.o: libjcstar/%.c libjcstar/jcstar.h libjcstar/internal.h
+$(B)/obj/lib/%.o: libjcstar/%.c $(wildcard libjcstar/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -89,7 +89,7 @@ $(B)/tests/%: tests/%.c tests/testutil.c tests/testutil.h $(B)/libjcstar.a
 	$(CC) $(TEST_CFLAGS) -Wno-missing-prototypes -o $@ $< tests/testutil.c \
 	    $(B)/libjcstar.a $(TEST_LIBS)
 
-$(B)/asan/lib/%.o: libjcstar/%.c libjcstar/jcstar.h libjcstar/internal.h
+$(B)/asan/lib/%.o: libjcstar/%.c $(wildcard libjcstar/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c $< -o $@
 

@@ -22,6 +22,7 @@ int cmd_show(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_payload(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_render(int argc, char **argv);
 
 /* The verifier base URL for url-form payloads: base if given, else the one
  * of CA directory cadir (*ca_out then holds the open CA, to be freed).

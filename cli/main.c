@@ -22,6 +22,7 @@ static const char usage_text[] =
 "  ca rotate    add a new label-signing key; old labels keep verifying\n"
 "  trust export write the trust bundle (root and signer certificates)\n"
 "  issue        issue and sign a label\n"
+"  render       print-ready label artwork (PNG, SVG) from a template\n"
 "\n"
 "Anyone:\n"
 "  payload      print the text of a label's QR code (url or bare form)\n"
@@ -263,6 +264,8 @@ main(int argc, char **argv)
 		return cmd_payload(argc, argv);
 	if (strcmp(cmd, "scan") == 0)
 		return cmd_scan(argc, argv);
+	if (strcmp(cmd, "render") == 0)
+		return cmd_render(argc, argv);
 	fprintf(stderr, "%s: unknown command '%s'\n", progname, cmd);
 	cmdname = NULL;
 	return usage_error(usage_text);

@@ -349,6 +349,12 @@ void jcs_template_free(jcs_template *tmpl);
 const char *jcs_template_name(const jcs_template *tmpl);
 /* The QR error-correction level the template asks for (jcs_qr_ec). */
 int jcs_template_ec(const jcs_template *tmpl);
+/* The label's physical size in millimetres. */
+void jcs_template_size_mm(const jcs_template *tmpl, double *width,
+    double *height);
+/* The QR module size in millimetres, as the template asks for it (a PNG
+ * rounds it to whole pixels). */
+double jcs_template_module_mm(const jcs_template *tmpl);
 
 /* Renders a label's artwork: the template's layout, with the QR code of
  * payload (made at the template's error-correction level) and the label's
@@ -358,7 +364,11 @@ int jcs_template_ec(const jcs_template *tmpl);
  * jcs_render_file writes PNG or SVG by path's extension (.png, .svg)
  * through a temporary file and a rename: a failure leaves no file.
  * Errors: JCS_ERR_TEMPLATE (e.g. "FILE:LINE: text overflows its box", the
- * QR does not fit its box at this size), JCS_ERR_INVALID_ARG, JCS_ERR_IO. */
+ * QR does not fit its box at this size); JCS_ERR_INVALID_ARG (dpi outside
+ * 72-2400, an unsigned label, a payload that does not carry this label, a
+ * label of another scheme than the template's); JCS_ERR_NOT_PAYLOAD or
+ * JCS_ERR_BAD_PAYLOAD (payload text); JCS_ERR_TOO_LARGE (over 100
+ * megapixels); JCS_ERR_NOMEM; JCS_ERR_IO. */
 int jcs_render_png(jcs_ctx *ctx, const jcs_template *tmpl,
     const jcs_label *label, const char *payload, int dpi, uint8_t **out,
     size_t *outlen);

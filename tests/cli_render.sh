@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# tests/cli_render.sh - jcstar render: every template to PNG and SVG at 300
+# and 600 dpi in both payload forms, checked from the outside (PNG
+# signature with od, size and resolution with ImageMagick's identify, the
+# QR code decoded by ZXingReader and compared with 'jcstar payload'), and
+# the errors a user meets. Run by `make test-cli` as
+# JCSTAR=/abs/path/jcstar tests/cli_render.sh.
+
+. "$(dirname "$0")/lib-cli.sh"
+
+export JCSTAR_TEMPLATES="$TOP/templates"
+URL=HTTPS://VERIFY.JCSTAR.EXAMPLE/L/
+PNG_SIG="89 50 4e 47 0d 0a 1a 0a"
+
+png_sig() { od -An -tx1 -N8 "$1" | sed 's/^ *//; s/ *$//'; }
+# tmpl_mm FILE SECTION KEY: a number from a template, as the format says.
+tmpl_mm() {
+	awk -v s="[$2]" -v k="$3" '
+	    /^\[/ { sect = $0 }
+	    sect == s && $1 == k && $2 == "=" { print $3 }' "$1"
+}
+# near A B: |A - B| <= 1
+near() { [ $(($1 - $2)) -le 1 ] && [ $(($2 - $1)) -le 1 ]; }
+# mm_px MM DPI: rounded pixels
+mm_px() { awk -v m="$1" -v d="$2" 'BEGIN { printf "%d", m * d / 25.4 + 0.5 }'; }
+# size_ok PNG TEMPLATE DPI: identify's size and resolution match
+size_ok() {
+	local got w h
+	# pHYs holds whole pixels per metre: 72 dpi is stored as 2835, which
+	# identify shows as 72.009; round it
+	got=$(identify -units PixelsPerInch -format '%w %h %x %y' "$1" |
+	    awk '{ printf "%d %d %.0f %.0f", $1, $2, $3, $4 }') || return 1
+	read -r w h x y <<<"$got"
+	near "$w" "$(mm_px "$(tmpl_mm "$2" label width)" "$3")" &&
+	    near "$h" "$(mm_px "$(tmpl_mm "$2" label height)" "$3")" &&
+	    [ "$x" = "$3" ] && [ "$y" = "$3" ]
+}
+# decodes_to PNG TEXTFILE: ZXingReader reads exactly the payload
+decodes_to() {
+	ZXingReader -format QRCode -bytes "$1" >"$1.qr" 2>/dev/null &&
+	    printf '%s' "$(cat "$2")" | cmp -s - "$1.qr"
+}
+svg_ok() {
+	head -n 1 "$1" | grep -qx '<?xml version="1.0" encoding="UTF-8"?>' &&
+	    grep -q "width=\"$(tmpl_mm "$2" label width)mm\"" "$1" &&
+	    [ "$(grep -o '<path' "$1" | wc -l)" = 1 ] &&
+	    grep -q '>JC-STAR</text>' "$1" && tail -n 1 "$1" | grep -qx '</svg>'
+}
+
+# ---- help and usage -------------------------------------------------------
+
+expect_rc 0 "render --help" "$J" render --help
+expect_out_contains "usage: jcstar render LABEL --template NAME|PATH"
+expect_out_contains "--dpi N"
+expect_stderr_empty
+if grep -q "unknown command 'render'" "$W/.err"; then
+	fail_why "this jcstar has no render command (its dispatch in cli/main.c)"
+	cli_summary
+	exit 1
+fi
+
+expect_rc 2 "render without a label" "$J" render --template jcstar-1 -o x.png
+expect_err_contains "give exactly one label file"
+
+# ---- a CA and labels ------------------------------------------------------
+
+"$J" ca init --dir ca --name "Example Certification Body" \
+    --verify-url "$URL" >/dev/null 2>&1
+"$J" ca init --dir ca-nourl --name "Other Body" >/dev/null 2>&1
+check "a CA with a verifier URL" test -s ca/ca.conf
+expect_rc 0 "issue the reference-style label" issue_ref ca ref.der
+expect_rc 0 "issue a ★3 label with a lab, Japanese fields, a unit serial" \
+    "$J" issue --ca ca --scheme jcstar --level 3 --lab "Japan Test Lab" \
+    --reg-id JCS-2025-004711 --vendor "株式会社サンプル電機" \
+    --product "ネットワークカメラ" --model NC-300 --unit-serial SN-42 -o l3.der
+"$J" payload --ca ca ref.der >url.txt
+"$J" payload --form bare ref.der >bare.txt
+"$J" payload --ca ca l3.der >l3-url.txt
+check "payloads for the checks" test -s url.txt -a -s bare.txt -a -s l3-url.txt
+
+expect_rc 2 "render with neither --base-url nor --ca" \
+    "$J" render ref.der --template jcstar-1 -o nourl.png
+expect_err_contains "the url form needs the verifier's base URL: give --base-url URL or --ca DIR"
+expect_true "no file may be written" no_file nourl.png
+
+# ---- every template, PNG and SVG, 300 and 600 dpi, both forms ------------
+
+NT=0
+for tp in "$TOP"/templates/*.tmpl; do
+	t=$(basename "$tp" .tmpl)
+	NT=$((NT + 1))
+	for dpi in 300 600; do
+		out=$t-$dpi.png
+		expect_rc 0 "$t: PNG at $dpi dpi (url form, base URL from --ca)" \
+		    "$J" render ref.der --template "$t" --dpi "$dpi" --ca ca -o "$out"
+		expect_err_contains "wrote $out: $t label"
+		expect_err_contains "at $dpi dpi); QR version "
+		expect_true "PNG signature" test "$(png_sig "$out")" = "$PNG_SIG"
+		expect_true "identify: size and resolution for $dpi dpi" \
+		    size_ok "$out" "$tp" "$dpi"
+		expect_true "ZXingReader does not read the url payload" \
+		    decodes_to "$out" url.txt
+
+		out=$t-$dpi-bare.png
+		expect_rc 0 "$t: PNG at $dpi dpi, bare form" \
+		    "$J" render ref.der --template "$t" --dpi "$dpi" --form bare -o "$out"
+		expect_true "PNG signature" test "$(png_sig "$out")" = "$PNG_SIG"
+		expect_true "identify: size and resolution" size_ok "$out" "$tp" "$dpi"
+		expect_true "ZXingReader does not read the bare payload" \
+		    decodes_to "$out" bare.txt
+	done
+	expect_rc 0 "$t: SVG (url form, --base-url)" \
+	    "$J" render ref.der --template "$t" --base-url "$URL" -o "$t.svg"
+	expect_err_contains "wrote $t.svg: $t label"
+	expect_err_contains "(vector); QR version "
+	expect_true "not the expected SVG" svg_ok "$t.svg" "$tp"
+	expect_rc 0 "$t: SVG, bare form" \
+	    "$J" render ref.der --template "$t" --form bare -o "$t-bare.svg"
+	expect_true "not the expected SVG" svg_ok "$t-bare.svg" "$tp"
+	expect_rc 0 "$t: a ★3 label with Japanese text" \
+	    "$J" render l3.der --template "$t" --ca ca -o "$t-l3.png" -q
+	expect_stderr_empty
+	expect_true "ZXingReader does not read the label" decodes_to "$t-l3.png" l3-url.txt
+done
+check "at least five templates (jcstar-1 to 4, jcstar-ja); found $NT" test "$NT" -ge 5
+
+expect_rc 0 "a template by path" \
+    "$J" render ref.der --template "$TOP/templates/jcstar-2.tmpl" --ca ca -o path.png -q
+expect_true "PNG signature" test "$(png_sig path.png)" = "$PNG_SIG"
+expect_true "the same artwork as by name" cmp -s path.png jcstar-2-300.png
+
+for dpi in 72 2400; do
+	expect_rc 0 "--dpi $dpi, an end of the range" \
+	    "$J" render ref.der --template jcstar-1 --dpi $dpi --ca ca -o d$dpi.png
+	expect_true "identify: size and resolution at $dpi dpi" \
+	    size_ok d$dpi.png "$TOP/templates/jcstar-1.tmpl" $dpi
+done
+
+# ---- errors ----------------------------------------------------------------
+
+expect_rc 2 "an unknown template name lists the available ones" \
+    "$J" render ref.der --template nope --ca ca -o nope.png
+expect_err_contains "unknown template 'nope' in $TOP/templates (available: jcstar-1, jcstar-2, jcstar-3, jcstar-4, jcstar-ja)"
+expect_true "no file may be written" no_file nope.png
+
+for bad in 0 71 2401 100000 abc 300dpi ""; do
+	expect_rc 2 "--dpi '$bad' is rejected" \
+	    "$J" render ref.der --template jcstar-1 --dpi "$bad" --ca ca -o dpi.png
+	expect_err_contains "--dpi must be a whole number from 72 to 2400 (e.g. 300 or 600), not '$bad'"
+	expect_true "no file may be written" no_file dpi.png
+done
+
+expect_rc 2 "--form bogus" "$J" render ref.der --template jcstar-1 --form bogus --ca ca -o f.png
+expect_err_contains "--form must be url or bare, not 'bogus'"
+
+expect_rc 2 "--ca of a CA without a verifier URL" \
+    "$J" render ref.der --template jcstar-1 --ca ca-nourl -o f.png
+expect_err_contains "CA ca-nourl has no verifier base URL"
+expect_true "no file may be written" no_file f.png
+
+expect_rc 2 "a lower-case --base-url" \
+    "$J" render ref.der --template jcstar-1 --base-url https://verify.example/l/ -o f.png
+expect_err_contains "must start with upper-case HTTPS://"
+expect_true "no file may be written" no_file f.png
+
+expect_rc 2 "-o with another extension" \
+    "$J" render ref.der --template jcstar-1 --ca ca -o label.jpg
+expect_err_contains "-o label.jpg: the output is NAME.png or NAME.svg"
+expect_true "no file may be written" no_file label.jpg
+
+expect_rc 2 "missing --template and -o" "$J" render ref.der
+expect_err_contains "--template and -o are required"
+
+expect_rc 2 "unwritable output: a missing directory" \
+    "$J" render ref.der --template jcstar-1 --ca ca -o no-dir/out.png
+expect_err_contains "cannot create no-dir/out.png"
+expect_true "no file may be written" no_file no-dir
+
+if [ "$(id -u)" != 0 ]; then
+	# (root writes into a read-only directory anyway)
+	mkdir ro
+	chmod 0555 ro
+	expect_rc 2 "unwritable output: a read-only directory" \
+	    "$J" render ref.der --template jcstar-1 --ca ca -o ro/out.png
+	expect_err_contains "cannot create ro/out.png"
+	expect_true "no file may be written" no_file ro/out.png
+fi
+mkdir -p taken.png
+expect_rc 2 "unwritable output: a directory where the file goes" \
+    "$J" render ref.der --template jcstar-1 --ca ca -o taken.png
+expect_err_contains "cannot write taken.png"
+expect_true "no temporary file may be left" test -z "$(ls -A taken.png; ls -d taken.png.tmp-* 2>/dev/null)"
+
+expect_rc 2 "a missing label file" "$J" render none.der --template jcstar-1 --ca ca -o x.png
+expect_err_contains "cannot open none.der"
+expect_true "no file may be written" no_file x.png
+
+printf '[label]\nwidth = 70\nheight = 30\ncolour = #000000\n' >bad-key.tmpl
+expect_rc 2 "a template with an unknown key: FILE:LINE" \
+    "$J" render ref.der --template ./bad-key.tmpl --ca ca -o bad.png
+expect_err_contains "./bad-key.tmpl:4: unknown key 'colour' in [label]"
+expect_true "no file may be written" no_file bad.png
+
+{
+	printf '[label]\nwidth = 70\nheight = 30\n'
+	printf '[qr]\nx = 1\ny = 1\nsize = 28\nmodule = 0.33\nquiet = 3\n'
+} >quiet3.tmpl
+expect_rc 2 "a quiet zone of 3 modules is refused" \
+    "$J" render ref.der --template quiet3.tmpl --ca ca -o bad.png
+expect_err_contains "quiet3.tmpl:9: quiet: a quiet zone of 3 modules is too small; at least 4"
+
+{
+	printf '[label]\nwidth = 70\nheight = 30\n'
+	printf '[qr]\nx = 1\ny = 1\nsize = 14\nmodule = 0.33\n'
+} >small.tmpl
+expect_rc 2 "a QR box too small for the code" \
+    "$J" render ref.der --template small.tmpl --ca ca -o bad.png
+expect_err_contains "small.tmpl:7: the QR code (version 11, 61 modules, with a 4-module quiet zone on each side) needs 69 x 4 px = 276 px (23.37 mm) at 300 dpi; the [qr] box is 14.00 mm"
+expect_true "no file may be written" no_file bad.png
+
+{
+	printf '[label]\nwidth = 70\nheight = 30\n'
+	printf '[qr]\nx = 1\ny = 1\nsize = 28\nmodule = 0.33\n'
+	printf '[text]\nx = 30\ny = 2\nwidth = 12\nheight = 4\nsize = 7pt\ntext = {vendor}\n'
+} >narrow.tmpl
+expect_rc 2 "text wider than its box" \
+    "$J" render ref.der --template narrow.tmpl --ca ca -o bad.svg
+expect_err_contains "narrow.tmpl:15: text 'Example Electronics Co., Ltd.' is "
+expect_err_contains " mm wide; its box is 12.0 mm"
+expect_true "no file may be written" no_file bad.svg
+
+cp jcstar-1-300.png keep.png
+expect_rc 2 "a failed render leaves an existing file alone" \
+    "$J" render ref.der --template narrow.tmpl --ca ca -o keep.png
+expect_true "keep.png changed" cmp -s keep.png jcstar-1-300.png
+
+cli_summary
