@@ -722,7 +722,9 @@ png_encode(const struct canvas *cv, const struct pngfmt *f, int dpi,
 		png_set_PLTE(png, info, pal, cv->npal);
 	}
 	png_set_pHYs(png, info, ppm, ppm, PNG_RESOLUTION_METER);
-	png_set_compression_level(png, 9);
+	/* Level 6: level 9 makes these files only ~7% smaller and the
+	 * render six times slower (measured with make bench). */
+	png_set_compression_level(png, 6);
 	/* flat artwork: no filter for palette and packed greys; adaptive
 	 * filtering helps 8-bit anti-aliased grey */
 	png_set_filter(png, PNG_FILTER_TYPE_BASE, f->depth < 8 ||

@@ -8,12 +8,21 @@
  *   label verify  jcs_label_from_der + jcs_verify (strict decode, signature,
  *                 chain to the root with OpenSSL's verifier, EKU, policy)
  *
+ *   render PNG    jcs_render_png of the reference label with template
+ *                 jcstar-1 at 300 dpi (QR, text with FreeType, libpng)
+ *   raw QR PNG    libqrencode encode + libpng write of the bare QR code
+ *                 (4 px modules, 8-bit grey): the baseline for render
+ *   scan          jcs_scan_mem of that rendered label (libpng + libzbar)
+ *
  * Each figure is the best of three runs of about 0.3 s (wall clock).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <png.h>
+#include <qrencode.h>
 
 #include "internal.h"
 
@@ -173,6 +182,154 @@ bench(const char *alg, const char *dir)
 	jcs_ctx_free(c.jctx);
 }
 
+struct art {
+	jcs_ctx *ctx;
+	jcs_template *tmpl;
+	jcs_label *label;
+	char *payload;
+	uint8_t *png;
+	size_t png_len;
+};
+
+static int
+render_png(void *arg)
+{
+	struct art *a = arg;
+	uint8_t *out;
+	size_t len;
+
+	if (jcs_render_png(a->ctx, a->tmpl, a->label, a->payload, 300, &out,
+	    &len) == -1)
+		return -1;
+	jcs_free(out);
+	return 0;
+}
+
+struct membuf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static void
+mem_write(png_structp png, png_bytep data, png_size_t n)
+{
+	struct membuf *m = png_get_io_ptr(png);
+
+	if (m->len + n > m->cap) {
+		m->cap = (m->len + n) * 2;
+		m->p = realloc(m->p, m->cap);
+	}
+	memcpy(m->p + m->len, data, n);
+	m->len += n;
+}
+
+static void
+mem_flush(png_structp png)
+{
+	(void)png;
+}
+
+/* The baseline: what any QR tool does, libqrencode then libpng. */
+static int
+raw_qr_png(void *arg)
+{
+	struct art *a = arg;
+	QRcode *qr = QRcode_encodeString(a->payload, 0, QR_ECLEVEL_M,
+	    QR_MODE_8, 1);
+	png_structp png;
+	png_infop info;
+	struct membuf m = { NULL, 0, 0 };
+	int px = 4, quiet = 4, w;
+	uint8_t *row;
+
+	if (qr == NULL)
+		return -1;
+	w = (qr->width + 2 * quiet) * px;
+	row = malloc((size_t)w);
+	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+	info = png_create_info_struct(png);
+	if (setjmp(png_jmpbuf(png))) {
+		png_destroy_write_struct(&png, &info);
+		free(row);
+		free(m.p);
+		QRcode_free(qr);
+		return -1;
+	}
+	png_set_write_fn(png, &m, mem_write, mem_flush);
+	png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)w, 8,
+	    PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+	    PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	png_write_info(png, info);
+	for (int y = 0; y < w; y++) {
+		int my = y / px - quiet;
+
+		for (int x = 0; x < w; x++) {
+			int mx = x / px - quiet;
+			int dark = mx >= 0 && my >= 0 && mx < qr->width &&
+			    my < qr->width && (qr->data[my * qr->width + mx] & 1);
+
+			row[x] = dark ? 0 : 255;
+		}
+		png_write_row(png, row);
+	}
+	png_write_end(png, NULL);
+	png_destroy_write_struct(&png, &info);
+	free(row);
+	free(m.p);
+	QRcode_free(qr);
+	return 0;
+}
+
+static int
+scan_png(void *arg)
+{
+	struct art *a = arg;
+	jcs_scan *s = jcs_scan_mem(a->ctx, a->png, a->png_len);
+	int rc = s != NULL && jcs_scan_count(s) == 1 ? 0 : -1;
+
+	jcs_scan_free(s);
+	return rc;
+}
+
+static void
+bench_art(void)
+{
+	struct art a;
+	const uint8_t *der;
+	size_t len;
+	double rr, rq, rs;
+
+	memset(&a, 0, sizeof(a));
+	a.ctx = jcs_ctx_new();
+	a.tmpl = jcs_template_load(a.ctx, "templates/jcstar-1.tmpl");
+	a.label = jcs_label_load_file(a.ctx, "tests/vectors/ref-p256.der");
+	if (a.tmpl == NULL || a.label == NULL) {
+		fprintf(stderr, "bench: %s\n", jcs_ctx_message(a.ctx));
+		exit(1);
+	}
+	der = jcs_label_der(a.label, &len);
+	a.payload = jcs_payload_encode(a.ctx, der, len, JCS_FORM_URL,
+	    "HTTPS://VERIFY.JCSTAR.EXAMPLE/L/");
+	if (jcs_render_png(a.ctx, a.tmpl, a.label, a.payload, 300, &a.png,
+	    &a.png_len) == -1) {
+		fprintf(stderr, "bench: %s\n", jcs_ctx_message(a.ctx));
+		exit(1);
+	}
+	rr = rate(render_png, &a);
+	rq = rate(raw_qr_png, &a);
+	rs = rate(scan_png, &a);
+	printf("| %-8s | %-36s | %9.0f | %-22s | %9.0f | %5.0f%% |\n", "art",
+	    "render PNG 300 dpi (jcstar-1), /s", rr, "libqrencode+libpng, /s",
+	    rq, 100 * rr / rq);
+	printf("| %-8s | %-36s | %9.0f | %-22s | %9s | %6s |\n", "art",
+	    "scan rendered PNG (libzbar), /s", rs, "-", "-", "-");
+	jcs_free(a.png);
+	jcs_free(a.payload);
+	jcs_label_free(a.label);
+	jcs_template_free(a.tmpl);
+	jcs_ctx_free(a.ctx);
+}
+
 int
 main(void)
 {
@@ -184,5 +341,6 @@ main(void)
 	    "|------------------------|-----------|--------|\n");
 	bench("P-256", "ca-p256");
 	bench("Ed25519", "ca-ed25519");
+	bench_art();
 	return 0;
 }
