@@ -711,11 +711,14 @@ jcs_ca_signer_id(const jcs_ca *ca, size_t i)
 	return ca != NULL && i < ca->n_signers ? ca->signers[i].id_hex : NULL;
 }
 
-int
-jcs_ca_rotate(jcs_ctx *ctx, jcs_ca *ca, const char *profile_dir, time_t now)
+/* Adds signer number n+1: a new key pair (key_uri NULL) or the HSM key
+ * named by key_uri, certified by the root. */
+static int
+rotate(jcs_ctx *ctx, jcs_ca *ca, const char *profile_dir,
+    const char *key_uri, time_t now)
 {
 	struct profile signp;
-	jcs_key *root = NULL;
+	jcs_key *root = NULL, *hsm = NULL;
 	EVP_PKEY *skey = NULL;
 	X509 *cert = NULL;
 	struct ca_signer *ns;
@@ -745,21 +748,68 @@ jcs_ca_rotate(jcs_ctx *ctx, jcs_ca *ca, const char *profile_dir, time_t now)
 		    "(--passphrase-file or JCSTAR_PASSPHRASE)", ca->dir);
 	if (profile_load(ctx, profile_dir, "signer.profile", &signp) == -1)
 		return -1;
+	if (key_uri != NULL) {
+		if (strncmp(key_uri, "pkcs11:", 7) != 0)
+			return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
+			    "'%s' is not a pkcs11: URI", key_uri);
+		if ((hsm = jcs_key_load(ctx, key_uri, NULL)) == NULL)
+			return -1;
+		if (jcs_key_alg(hsm->pkey) != ca->alg) {
+			jcs_fail(ctx, JCS_ERR_KEY, "the HSM key is not of the "
+			    "CA's algorithm (%s)", ca->alg == JCS_ALG_ED25519 ?
+			    "Ed25519" : "ECDSA P-256");
+			goto done;
+		}
+	}
 	jcs_pathf(kpath, sizeof(kpath), "%s/root.key", ca->dir);
 	if ((root = jcs_key_load(ctx, kpath, ca->passphrase)) == NULL)
-		return -1;
+		goto done;
 	if (now == 0)
 		now = time(NULL);
-	if ((skey = jcs_key_generate(ctx, ca->alg)) == NULL ||
-	    (cert = make_cert(ctx, &signp, skey, ca->root, root->pkey,
-	    ca->name, n, now)) == NULL)
+	if (hsm == NULL && (skey = jcs_key_generate(ctx, ca->alg)) == NULL)
+		goto done;
+	if ((cert = make_cert(ctx, &signp, hsm != NULL ? hsm->pkey : skey,
+	    ca->root, root->pkey, ca->name, n, now)) == NULL)
 		goto done;
 	jcs_pathf(kpath, sizeof(kpath), "%s/signers/%04d.key", ca->dir, n);
 	jcs_pathf(cpath, sizeof(cpath), "%s/signers/%04d.crt", ca->dir, n);
-	/* the new key is protected like the CA's others, never mixed */
-	if (write_key_and_cert(ctx, kpath, cpath, skey, cert,
-	    ca->encrypted ? ca->passphrase : NULL) == -1)
+	if (hsm != NULL) {
+		/* the key stays in the HSM: the key file names it */
+		char *text;
+		size_t len = strlen(key_uri) + 2;
+
+		if ((text = malloc(len)) == NULL) {
+			jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+			goto done;
+		}
+		snprintf(text, len, "%s\n", key_uri);
+		rc = jcs_write_secret_file(ctx, kpath, text, len - 1);
+		free(text);
+		if (rc == -1)
+			goto done;
+		rc = -1;
+		{
+			char *pem;
+			size_t plen;
+
+			if (cert_to_pem(ctx, cert, &pem, &plen) == -1) {
+				unlink(kpath);
+				goto done;
+			}
+			if (jcs_write_file_atomic(ctx, cpath, pem, plen,
+			    0644) == -1) {
+				free(pem);
+				unlink(kpath);
+				goto done;
+			}
+			free(pem);
+		}
+	} else if (write_key_and_cert(ctx, kpath, cpath, skey, cert,
+	    ca->encrypted ? ca->passphrase : NULL) == -1) {
+		/* the new key is protected like the CA's others, never
+		 * mixed */
 		goto done;
+	}
 	if ((ns = realloc(ca->signers, (ca->n_signers + 1) *
 	    sizeof(*ns))) == NULL) {
 		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
@@ -771,7 +821,7 @@ jcs_ca_rotate(jcs_ctx *ctx, jcs_ca *ca, const char *profile_dir, time_t now)
 	{
 		uint8_t id[JCS_KEYID_LEN];
 
-		jcs_key_id_of(skey, id);
+		jcs_key_id_of(hsm != NULL ? hsm->pkey : skey, id);
 		jcs_hex(id, JCS_KEYID_LEN, ns[ca->n_signers].id_hex);
 	}
 	cert = NULL;
@@ -782,9 +832,25 @@ jcs_ca_rotate(jcs_ctx *ctx, jcs_ca *ca, const char *profile_dir, time_t now)
 	jcs_ok(ctx);
 done:
 	jcs_key_free(root);
+	jcs_key_free(hsm);
 	EVP_PKEY_free(skey);
 	X509_free(cert);
 	return rc;
+}
+
+int
+jcs_ca_rotate(jcs_ctx *ctx, jcs_ca *ca, const char *profile_dir, time_t now)
+{
+	return rotate(ctx, ca, profile_dir, NULL, now);
+}
+
+int
+jcs_ca_rotate_to_key(jcs_ctx *ctx, jcs_ca *ca, const char *profile_dir,
+    const char *key_uri, time_t now)
+{
+	if (key_uri == NULL)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "no key URI given");
+	return rotate(ctx, ca, profile_dir, key_uri, now);
 }
 
 static const jcs_key *

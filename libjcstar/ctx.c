@@ -40,6 +40,10 @@ static const struct {
 	{ JCS_ERR_BAD_PAYLOAD, "damaged-payload", 1 },
 	{ JCS_ERR_NO_CODE, "no-code", 1 },
 	{ JCS_ERR_TEMPLATE, "bad-template", 0 },
+	{ JCS_ERR_STALE_CRL, "stale-crl", 1 },
+	{ JCS_ERR_REGISTRY, "registry-error", 0 },
+	{ JCS_ERR_NOT_FOUND, "not-found", 0 },
+	{ JCS_ERR_AUDIT, "audit-broken", 0 },
 };
 
 const char *

@@ -127,6 +127,23 @@ void jcs_digits_encode(const uint8_t *in, size_t n, char *out);
 int jcs_digits_decode(jcs_ctx *ctx, const char *in, size_t n, uint8_t *out,
     size_t *outlen, size_t offset);
 
+/* crl.c */
+struct jcs_crl_entry {
+	const uint8_t *serial;  /* big-endian magnitude, positive */
+	size_t serial_len;
+	time_t when;            /* revocation date */
+	int reason;             /* JCS_REASON_* */
+};
+/* Builds and signs an X.509 v2 CRL with issuer = issuer_cert's subject,
+ * an authorityKeyIdentifier from issuer_cert, cRLNumber number,
+ * thisUpdate/nextUpdate, and one revoked entry (with a reasonCode
+ * extension unless unspecified) per e[i]. Signs with key (SHA-256 for EC,
+ * none for Ed25519). Returns 0 and a NUL-terminated PEM text for free()
+ * in *pem, or -1. */
+int jcs_crl_build(jcs_ctx *ctx, X509 *issuer_cert, EVP_PKEY *key,
+    const struct jcs_crl_entry *e, size_t n, uint64_t number,
+    time_t this_update, time_t next_update, char **pem, size_t *pem_len);
+
 /* scheme.c */
 /* Returns the maximum label validity in years for scheme (0 = none). */
 int jcs_scheme_max_years(int scheme);

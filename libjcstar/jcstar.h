@@ -74,7 +74,12 @@ typedef enum jcs_err {
 	JCS_ERR_NOT_PAYLOAD,      /* text is not a jcstar payload at all */
 	JCS_ERR_BAD_PAYLOAD,      /* a jcstar payload, but damaged */
 	JCS_ERR_NO_CODE,          /* an image holds no readable QR code */
-	JCS_ERR_TEMPLATE          /* bad label template (file:line) */
+	JCS_ERR_TEMPLATE,         /* bad label template (file:line) */
+	JCS_ERR_STALE_CRL,        /* the bundle's CRL is past nextUpdate, or
+	                             missing, and a fresh one is required */
+	JCS_ERR_REGISTRY,         /* the registry database is unusable */
+	JCS_ERR_NOT_FOUND,        /* no such registration, label, signer */
+	JCS_ERR_AUDIT             /* the audit chain is broken */
 } jcs_err;
 
 /* Returns a stable lower-case token for an error, e.g. "bad-signature",
@@ -408,9 +413,14 @@ const char *jcs_scan_text(const jcs_scan *scan, size_t i, size_t *len);
 
 typedef struct jcs_key jcs_key;
 
-/* Loads a private key from a PEM file, decrypting it with passphrase when
- * the file is encrypted (passphrase may be NULL otherwise). Returns the key
- * or NULL with JCS_ERR_IO, JCS_ERR_KEY or JCS_ERR_PASSPHRASE. */
+/* Loads a private key: from a PEM file, decrypting it with passphrase when
+ * the file is encrypted (passphrase may be NULL otherwise); from an HSM
+ * when path is a pkcs11: URI (RFC 7512), or a file whose content is one
+ * (a CA's signers/NNNN.key for an HSM-held key). For pkcs11: the module is
+ * the URI's module-path attribute, else $JCSTAR_PKCS11_MODULE, else
+ * p11-kit's proxy; the PIN comes from the URI's pin-source (a file), else
+ * $JCSTAR_PKCS11_PIN, never from the URI's pin-value (refused). Returns the
+ * key or NULL with JCS_ERR_IO, JCS_ERR_KEY or JCS_ERR_PASSPHRASE. */
 jcs_key *jcs_key_load(jcs_ctx *ctx, const char *path, const char *passphrase);
 void jcs_key_free(jcs_key *key);
 
@@ -428,14 +438,17 @@ int jcs_label_sign(jcs_ctx *ctx, jcs_label *label, const jcs_key *key);
 /* Trust bundle and verification                                            */
 /* ------------------------------------------------------------------------ */
 
-#define JCS_TRUST_MAX_FILE (4 * 1024 * 1024)
+#define JCS_TRUST_MAX_FILE (16 * 1024 * 1024)
 
 typedef struct jcs_trust jcs_trust;
 
-/* Loads a trust bundle: PEM certificates. Self-signed CA certificates are
- * trust anchors; other CA certificates are intermediates; end-entity
- * certificates are label signers. Returns the bundle or NULL with
- * JCS_ERR_IO, JCS_ERR_TOO_LARGE or JCS_ERR_MALFORMED (e.g. no root). */
+/* Loads a trust bundle: PEM certificates and CRLs. Self-signed CA
+ * certificates are trust anchors; other CA certificates are intermediates;
+ * end-entity certificates are label signers. A CRL issued by a root lists
+ * revoked signer certificates; a CRL issued by a label signer lists
+ * revoked label serials (docs/FORMAT.md). Returns the bundle or NULL with
+ * JCS_ERR_IO, JCS_ERR_TOO_LARGE or JCS_ERR_MALFORMED (e.g. no root, a CRL
+ * whose signature does not verify or whose issuer is not in the bundle). */
 jcs_trust *jcs_trust_load_file(jcs_ctx *ctx, const char *path);
 jcs_trust *jcs_trust_load_mem(jcs_ctx *ctx, const uint8_t *buf, size_t len);
 void jcs_trust_free(jcs_trust *trust);
@@ -447,8 +460,27 @@ size_t jcs_trust_signer_count(const jcs_trust *trust);
 typedef struct jcs_verify_opts {
 	time_t at;       /* time to verify at; 0 = now */
 	int min_level;   /* 0 = no level requirement */
-	int scheme;      /* required scheme with min_level; 0 = label's own */
+	int scheme;      /* required scheme; 0 = the label's own */
+	int require_fresh_crl; /* 1: fail (JCS_ERR_STALE_CRL) unless the
+	                          bundle has a label CRL whose nextUpdate is
+	                          not before at */
 } jcs_verify_opts;
+
+/* CRL reason codes (RFC 5280 CRLReason). */
+#define JCS_REASON_UNSPECIFIED 0
+#define JCS_REASON_KEY_COMPROMISE 1
+#define JCS_REASON_AFFILIATION_CHANGED 3
+#define JCS_REASON_SUPERSEDED 4
+#define JCS_REASON_CESSATION 5
+#define JCS_REASON_CERTIFICATE_HOLD 6
+#define JCS_REASON_PRIVILEGE_WITHDRAWN 9
+
+/* Returns the reason for "unspecified", "key-compromise",
+ * "affiliation-changed", "superseded", "cessation-of-operation",
+ * "certificate-hold", "privilege-withdrawn", or -1 if unknown. */
+int jcs_reason_from_name(const char *name);
+/* Returns the name of a reason code, "unspecified" for unknown ones. */
+const char *jcs_reason_name(int reason);
 
 /* Verifies a label against a trust bundle: strict format, a signer whose
  * key id matches and whose signature verifies (every matching signer is
@@ -514,6 +546,14 @@ const char *jcs_ca_verify_url(const jcs_ca *ca);
 int jcs_ca_rotate(jcs_ctx *ctx, jcs_ca *ca, const char *profile_dir,
     time_t now);
 
+/* Like jcs_ca_rotate, for a key held elsewhere: key_uri is a pkcs11: URI
+ * (RFC 7512) of a key pair already in an HSM token. The new signer's
+ * certificate is made for that key's public key, and the CA's key file
+ * holds the URI instead of a private key. The root key must be loadable.
+ * Returns 0 or -1. */
+int jcs_ca_rotate_to_key(jcs_ctx *ctx, jcs_ca *ca, const char *profile_dir,
+    const char *key_uri, time_t now);
+
 typedef struct jcs_issue_opts {
 	int scheme;
 	int level;
@@ -543,6 +583,94 @@ int jcs_ca_export_trust(jcs_ctx *ctx, const jcs_ca *ca, const char *path);
  * (0 = oldest); NULL if out of range. */
 size_t jcs_ca_signer_count(const jcs_ca *ca);
 const char *jcs_ca_signer_id(const jcs_ca *ca, size_t i);
+
+/* ------------------------------------------------------------------------ */
+/* Registry: registrations, issued labels, revocation, audit log            */
+/* (SQLite database DIR/registry.db of a CA directory)                       */
+/* ------------------------------------------------------------------------ */
+
+/* An assessed product, recorded before any label is issued for it. */
+typedef struct jcs_registration {
+	int scheme;
+	int level;
+	jcs_product product;   /* unit_serial is ignored */
+	const char *lab;       /* third-party lab; NULL = self-declared */
+	time_t support_until;  /* 0 = not stated */
+} jcs_registration;
+
+/* Records a registration. Applies the scheme's rules (levels, lab).
+ * Returns 0 or -1 (JCS_ERR_EXISTS if the id is taken, JCS_ERR_INVALID_ARG,
+ * JCS_ERR_POLICY_RULE, JCS_ERR_REGISTRY). */
+int jcs_ca_register(jcs_ctx *ctx, jcs_ca *ca, const jcs_registration *reg);
+
+/* Issues a label from registration reg_id (for one unit if unit_serial is
+ * not NULL), signed by the current signer. The label's row is committed in
+ * the registry before this returns: write the label out only after.
+ * opts may be NULL; only its not_before and valid_days are used.
+ * Errors: JCS_ERR_NOT_FOUND (no such registration), JCS_ERR_REVOKED (the
+ * registration is withdrawn), JCS_ERR_EXISTS (that unit serial already has
+ * a label), and those of jcs_ca_issue. */
+jcs_label *jcs_ca_issue_registered(jcs_ctx *ctx, jcs_ca *ca,
+    const char *reg_id, const char *unit_serial, const jcs_issue_opts *opts);
+
+/* Label status, as recorded (expired is computed against the time given). */
+typedef enum jcs_status {
+	JCS_STATUS_VALID = 1,
+	JCS_STATUS_REVOKED = 2,
+	JCS_STATUS_EXPIRED = 3
+} jcs_status;
+
+/* One issued label, as the registry knows it. Strings and der are valid
+ * only during the callback. */
+typedef struct jcs_record {
+	const char *serial_hex;
+	const char *reg_id;
+	const char *unit_serial;   /* NULL for a product label */
+	const char *signer_id;     /* 16 hex digits */
+	time_t not_before, not_after, issued_at;
+	int status;                /* jcs_status */
+	time_t revoked_at;         /* 0 if not revoked */
+	int reason;                /* JCS_REASON_*, if revoked */
+	const uint8_t *der;
+	size_t der_len;
+} jcs_record;
+
+typedef int (*jcs_record_cb)(void *arg, const jcs_record *rec);
+
+/* Calls cb for each issued label, oldest first, optionally only those of
+ * reg_id and/or with status (0 = any), as of time at (0 = now). Stops when
+ * cb returns non-zero. Returns the number of records passed, or -1. */
+long jcs_ca_list(jcs_ctx *ctx, jcs_ca *ca, const char *reg_id, int status,
+    time_t at, jcs_record_cb cb, void *arg);
+
+/* Looks up one label by serial (hex). Returns 0 and calls cb, or -1
+ * (JCS_ERR_NOT_FOUND). */
+int jcs_ca_find(jcs_ctx *ctx, jcs_ca *ca, const char *serial_hex,
+    jcs_record_cb cb, void *arg);
+
+/* Revokes one label (serial_hex) or a whole registration (reg_id: every
+ * label issued from it, and no new ones). Exactly one of the two is given.
+ * Returns the number of labels newly revoked, or -1. */
+long jcs_ca_revoke(jcs_ctx *ctx, jcs_ca *ca, const char *serial_hex,
+    const char *reg_id, int reason);
+
+/* Writes a label CRL signed by the current signer: every revoked label
+ * serial, the next CRL number (strictly increasing), nextUpdate
+ * next_update_days later (1-366). path "-" is stdout. Returns 0 or -1. */
+int jcs_ca_write_crl(jcs_ctx *ctx, jcs_ca *ca, int next_update_days,
+    const char *path);
+
+/* Marks signer key_id_hex (16 hex digits) revoked with reason (usually
+ * JCS_REASON_KEY_COMPROMISE): the root signs a CRL of revoked signer
+ * certificates, included in the trust bundle from then on, so every label
+ * of that signer fails with JCS_ERR_REVOKED. Needs the root key. The
+ * current signer cannot be revoked: rotate first. Returns 0 or -1. */
+int jcs_ca_revoke_signer(jcs_ctx *ctx, jcs_ca *ca, const char *key_id_hex,
+    int reason);
+
+/* Checks the audit log's hash chain. Returns the number of entries if it
+ * is intact, or -1 with JCS_ERR_AUDIT and the first broken entry named. */
+long jcs_ca_audit_verify(jcs_ctx *ctx, jcs_ca *ca);
 
 #ifdef __cplusplus
 }

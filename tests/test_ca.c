@@ -449,7 +449,7 @@ test_rotate(void **state)
 	jcs_ctx *ctx = jcs_ctx_new();
 	char *dir = strdup(path_in(tmp, "rot"));
 	jcs_issue_opts io = ref_opts();
-	jcs_verify_opts vo = { tu_time("2026-01-01"), 0, 0 };
+	jcs_verify_opts vo = { tu_time("2026-01-01"), 0, 0, 0 };
 	jcs_label *old, *fresh;
 	jcs_trust *t;
 	jcs_ca *ca;

@@ -34,7 +34,7 @@ static jcs_err
 check(const uint8_t *buf, size_t len, char *msg, size_t msglen)
 {
 	jcs_ctx *ctx = jcs_ctx_new();
-	jcs_verify_opts o = { tu_time("2026-01-01"), 0, 0 };
+	jcs_verify_opts o = { tu_time("2026-01-01"), 0, 0, 0 };
 	jcs_label *l = jcs_label_parse(ctx, buf, len);
 	jcs_err e;
 
@@ -516,7 +516,7 @@ test_extensions(void **state)
 	jcs_ctx *ctx = jcs_ctx_new();
 	jcs_key *k = jcs_key_load(ctx,
 	    tu_src("tests/vectors/ca-p256/signers/0001.key"), NULL);
-	jcs_verify_opts o = { tu_time("2026-01-01"), 0, 0 };
+	jcs_verify_opts o = { tu_time("2026-01-01"), 0, 0, 0 };
 	const char *oid = JCS_OID_EXT_ARC ".99";
 	jcs_label *l, *back;
 	const uint8_t *der;

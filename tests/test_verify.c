@@ -112,7 +112,7 @@ expect(const jcs_trust *t, const jcs_label *l, const char *at, int min,
     int scheme, jcs_err want, const char *msg)
 {
 	jcs_ctx *ctx = jcs_ctx_new();
-	jcs_verify_opts o = { tu_time(at), min, scheme };
+	jcs_verify_opts o = { tu_time(at), min, scheme, 0 };
 	int rc = jcs_verify(ctx, t, l, &o, NULL);
 
 	assert_int_equal(rc, want == JCS_OK ? 0 : -1);
