@@ -62,7 +62,7 @@ test_every_template(void **state)
 	    tu_src("tests/vectors/ref-p256.der"));
 	jcs_key *k = jcs_key_load(ctx,
 	    tu_src("tests/vectors/ca-p256/signers/0001.key"), NULL);
-	char dir[4096], path[4200];
+	char dir[4096], path[4096 + 256 + 2];
 	struct dirent *de;
 	DIR *d;
 	int n = 0;
@@ -79,7 +79,9 @@ test_every_template(void **state)
 
 		if (nl < 6 || strcmp(de->d_name + nl - 5, ".tmpl") != 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
+		    (int)sizeof(path))
+			fail_msg("path too long");
 		/* the star-3 and star-4 designs get a label of their level */
 		if (strstr(de->d_name, "-3.") != NULL ||
 		    strstr(de->d_name, "-4.") != NULL) {
