@@ -24,7 +24,7 @@ OPT ?= -O2 -g
 WERROR ?= -Werror
 WARN = -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion \
        -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
-DEP_PKGS = libcrypto libqrencode libpng freetype2 zbar libjpeg
+DEP_PKGS = libcrypto libqrencode libpng freetype2 zbar libjpeg sqlite3
 # Recursive (=) so pkg-config runs when a recipe needs it, after
 # scripts/install-deps has had its chance.
 DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(DEP_PKGS))
@@ -163,7 +163,7 @@ demo: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(B)/bench
-	@$(B)/bench
+	@JCSTAR_TOP=$(CURDIR) $(B)/bench $(CURDIR)/$(B)/jcstar
 
 $(B)/bench: tests/bench.c $(B)/libjcstar.a
 	$(CC) $(ALL_CFLAGS) -Ilibjcstar -o $@ $< $(B)/libjcstar.a $(DEP_LIBS)

@@ -1,7 +1,8 @@
 # certs/signer.profile - profile of a label-signing certificate (read by
 # `jcstar ca init` and `jcstar ca rotate`). Same format as root.profile.
-# The signer is an end entity: it signs labels (and, later, CRLs of labels),
-# never certificates. Its extended key usage is the project's own
+# The signer is an end entity: it signs labels and the label CRLs that
+# revoke them (hence cRLSign, RFC 5280 4.2.1.3; docs/FORMAT.md 5.3), never
+# certificates. Its extended key usage is the project's own
 # label-signing purpose and nothing else, so that a general-purpose
 # certificate cannot sign labels and this one cannot serve TLS.
 
@@ -10,7 +11,7 @@ subject_cn = ${name} Label Signer ${n}
 # late in a signer's life still gets its full validity after a rotation.
 validity_days = 1827
 ext.basicConstraints = critical,CA:FALSE
-ext.keyUsage = critical,digitalSignature
+ext.keyUsage = critical,digitalSignature,cRLSign
 ext.extendedKeyUsage = critical,${label_signing_eku}
 ext.subjectKeyIdentifier = hash
 ext.authorityKeyIdentifier = keyid:always

@@ -23,6 +23,13 @@ int cmd_verify(int argc, char **argv);
 int cmd_payload(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_render(int argc, char **argv);
+int cmd_register(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
+int cmd_crl(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+/* jcstar show --ca DIR --serial S */
+int show_registered(const char *dir, const char *serial, int json);
 
 /* The verifier base URL for url-form payloads: base if given, else the one
  * of CA directory cadir (*ca_out then holds the open CA, to be freed).

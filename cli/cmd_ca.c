@@ -8,7 +8,10 @@ static const char ca_help[] =
 "usage: jcstar ca init --dir DIR --name NAME [--alg ec-p256|ed25519]\n"
 "                      [--verify-url URL] [--passphrase-file FILE]\n"
 "                      [--profiles DIR]\n"
-"       jcstar ca rotate --dir DIR [--passphrase-file FILE] [--profiles DIR]\n"
+"       jcstar ca rotate --dir DIR [--key URI] [--passphrase-file FILE]\n"
+"                        [--profiles DIR]\n"
+"       jcstar ca revoke-signer --dir DIR --key-id ID --reason R\n"
+"                        [--passphrase-file FILE]\n"
 "\n"
 "ca init creates a new CA directory: a self-signed root certificate and one\n"
 "label-signing certificate under it, from the profiles root.profile and\n"
@@ -17,13 +20,31 @@ static const char ca_help[] =
 "\n"
 "ca rotate adds a new label-signing key and certificate and makes it the\n"
 "current one. Old signers stay in the trust bundle, so labels they signed\n"
-"keep verifying until they expire.\n"
+"keep verifying until they expire. With --key, the new signer is a key pair\n"
+"already in an HSM (ECDSA P-256 only, so the CA must be ec-p256): its\n"
+"certificate is made for that key, and signers/NNNN.key holds the key's URI\n"
+"instead of a private key, so labels and CRLs are then signed inside the\n"
+"HSM. The token PIN comes from the URI's pin-source=FILE or\n"
+"$JCSTAR_PKCS11_PIN, never from the command line; the PKCS#11 module from\n"
+"the URI's module-path, $JCSTAR_PKCS11_MODULE, or p11-kit's proxy. issue and\n"
+"crl then find the PIN and the module the same way.\n"
+"\n"
+"ca revoke-signer marks an earlier label signer (key id as in 'jcstar\n"
+"show', 16 hex digits) revoked, e.g. --reason key-compromise: the root\n"
+"signs a CRL of revoked signer certificates (kept as DIR/signers.crl and put\n"
+"in every exported trust bundle), and every label of that signer then\n"
+"fails verification as revoked. It needs the root key. The current signer\n"
+"cannot be revoked: rotate first.\n"
 "\n"
 "  --dir DIR               the CA directory\n"
 "  --name NAME             the certification body's name (UTF-8, <= 64 bytes)\n"
 "  --alg ALG               ec-p256 (ECDSA P-256, default) or ed25519\n"
 "  --verify-url URL        base URL of the verifier page, for url-form QR\n"
 "                          payloads: HTTPS://HOST/PATH/ in upper case\n"
+"  --key URI               rotate onto an HSM key: a pkcs11: URI (RFC 7512),\n"
+"                          e.g. 'pkcs11:token=cb;object=signer;type=private\n"
+"                          ?module-path=/usr/lib/softhsm/libsofthsm2.so'\n"
+"                          (one word: quote it for the shell)\n"
 "  --passphrase-file FILE  encrypt (init) or decrypt (rotate) the keys with\n"
 "                          the first line of FILE; else $JCSTAR_PASSPHRASE\n"
 "                          if set; else keys are not encrypted\n"
@@ -35,13 +56,85 @@ static const char ca_help[] =
 static const char trust_help[] =
 "usage: jcstar trust export --ca DIR -o FILE|-\n"
 "\n"
-"Write the CA's trust bundle: the root certificate and every label-signing\n"
-"certificate (PEM). Verifiers need only this file.\n"
+"Write the CA's trust bundle: the root certificate, every label-signing\n"
+"certificate and the current CRLs (of revoked signers and of revoked\n"
+"labels), in PEM. Verifiers need only this file.\n"
 "\n"
 "  --ca DIR     the CA directory\n"
 "  -o FILE      output file; - for standard output\n"
 "  -q, --quiet  print nothing on success\n"
 "  -h, --help   this help\n";
+
+/* jcstar ca revoke-signer */
+static int
+revoke_signer(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "key-id", required_argument, NULL, 'k' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL, *id = NULL, *pfile = NULL;
+	char *pass = NULL;
+	int c, reason = -1, rc;
+	jcs_ctx *ctx;
+	jcs_ca *ca;
+
+	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'k':
+			id = optarg;
+			break;
+		case 'r':
+			if ((reason = jcs_reason_from_name(optarg)) == -1)
+				return fail_usage("unknown --reason '%s' (e.g. "
+				    "key-compromise, superseded)", optarg);
+			break;
+		case 'p':
+			pfile = optarg;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			return print_help(ca_help);
+		default:
+			return usage_error(ca_help);
+		}
+	}
+	if (optind != argc)
+		return fail_usage("ca revoke-signer: unexpected argument '%s'",
+		    argv[optind]);
+	if (dir == NULL || id == NULL || reason == -1)
+		return fail_usage("ca revoke-signer: --dir, --key-id and "
+		    "--reason are required");
+	if ((rc = get_passphrase(pfile, &pass)) != 0)
+		return rc;
+	if ((ctx = jcs_ctx_new()) == NULL) {
+		free_secret(pass);
+		return fail_usage("out of memory");
+	}
+	if ((ca = jcs_ca_open(ctx, dir, pass)) == NULL ||
+	    jcs_ca_revoke_signer(ctx, ca, id, reason) == -1) {
+		fail_ctx(ctx, "ca revoke-signer");
+		rc = EXIT_USAGE;
+	} else if (!quiet) {
+		fprintf(stderr, "revoked signer %s (%s): %s/signers.crl; "
+		    "re-export and publish the trust bundle\n", id,
+		    jcs_reason_name(reason), dir);
+	}
+	jcs_ca_free(ca);
+	free_secret(pass);
+	jcs_ctx_free(ctx);
+	return rc;
+}
 
 int
 cmd_ca(int argc, char **argv)
@@ -53,12 +146,13 @@ cmd_ca(int argc, char **argv)
 		{ "verify-url", required_argument, NULL, 'u' },
 		{ "passphrase-file", required_argument, NULL, 'p' },
 		{ "profiles", required_argument, NULL, 'P' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *name = NULL, *pfile = NULL, *prof = NULL;
-	const char *url = NULL;
+	const char *url = NULL, *key_uri = NULL;
 	const char *sub;
 	char *pass = NULL;
 	int c, alg = JCS_ALG_EC_P256, alg_set = 0, rc;
@@ -66,13 +160,16 @@ cmd_ca(int argc, char **argv)
 
 	if (argc < 2) {
 		if (argc == 1 || argc == 0)
-			fprintf(stderr, "%s ca: say 'init' or 'rotate'\n",
+			fprintf(stderr, "%s ca: say 'init', 'rotate' or "
+			    "'revoke-signer'\n",
 			    progname);
 		return usage_error(ca_help);
 	}
 	sub = argv[1];
 	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0)
 		return print_help(ca_help);
+	if (strcmp(sub, "revoke-signer") == 0)
+		return revoke_signer(argc - 1, argv + 1);
 	if (strcmp(sub, "init") != 0 && strcmp(sub, "rotate") != 0) {
 		fprintf(stderr, "%s ca: unknown subcommand '%s'\n", progname,
 		    sub);
@@ -103,6 +200,9 @@ cmd_ca(int argc, char **argv)
 		case 'P':
 			prof = optarg;
 			break;
+		case 'k':
+			key_uri = optarg;
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -123,6 +223,12 @@ cmd_ca(int argc, char **argv)
 	    url != NULL))
 		return fail_usage("ca rotate: --name, --alg and --verify-url "
 		    "belong to ca init; a new signer keeps the CA's settings");
+	if (strcmp(sub, "init") == 0 && key_uri != NULL)
+		return fail_usage("ca init: --key belongs to ca rotate: create "
+		    "the CA, then rotate its signer onto the HSM key");
+	if (key_uri != NULL && strncmp(key_uri, "pkcs11:", 7) != 0)
+		return fail_usage("ca rotate: --key takes a pkcs11: URI, not "
+		    "'%s'", key_uri);
 	if ((rc = get_passphrase(pfile, &pass)) != 0)
 		return rc;
 	if ((ctx = jcs_ctx_new()) == NULL) {
@@ -146,15 +252,17 @@ cmd_ca(int argc, char **argv)
 	} else {
 		jcs_ca *ca = jcs_ca_open(ctx, dir, pass);
 
-		if (ca == NULL || jcs_ca_rotate(ctx, ca, profile_dir(prof),
-		    0) == -1) {
+		if (ca == NULL || (key_uri != NULL ?
+		    jcs_ca_rotate_to_key(ctx, ca, profile_dir(prof), key_uri,
+		    0) : jcs_ca_rotate(ctx, ca, profile_dir(prof), 0)) == -1) {
 			rc = fail_ctx(ctx, "ca rotate");
 		} else if (!quiet) {
 			size_t n = jcs_ca_signer_count(ca);
 
 			fprintf(stderr, "new label signer %s (signer %zu of "
-			    "%zu); re-export the trust bundle\n",
-			    jcs_ca_signer_id(ca, n - 1), n, n);
+			    "%zu%s); re-export the trust bundle\n",
+			    jcs_ca_signer_id(ca, n - 1), n, n, key_uri != NULL ?
+			    ", key in the HSM" : "");
 		}
 		jcs_ca_free(ca);
 	}

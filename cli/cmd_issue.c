@@ -1,19 +1,27 @@
 /* cmd_issue.c - jcstar issue: issue and sign one label. */
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
 
 static const char help[] =
-"usage: jcstar issue --ca DIR --scheme jcstar --level N --reg-id ID\n"
-"           --vendor TEXT --product TEXT --model TEXT [--unit-serial S]\n"
-"           [--lab NAME] [--valid-days N] [--not-before TIME]\n"
-"           [--support-until DATE] [--passphrase-file FILE] [--pem]\n"
-"           [--json] -o FILE|-\n"
+"usage: jcstar issue --ca DIR --reg-id ID [--unit-serial S] [--valid-days N]\n"
+"           [--not-before TIME] [--passphrase-file FILE] [--pem] [--json]\n"
+"           -o FILE|-\n"
+"       jcstar issue --ca DIR --reg-id ID --batch UNITS.csv --out-dir DIR\n"
+"           [--template NAME|PATH [--form url|bare] [--base-url URL]\n"
+"           [--dpi N]] [--pem] [-q]\n"
+"       jcstar issue --ca DIR --scheme jcstar --level N --reg-id ID\n"
+"           --vendor TEXT --product TEXT --model TEXT [--lab NAME]\n"
+"           [--support-until DATE] [--unit-serial S] ... -o FILE|-\n"
 "\n"
-"Issue a label signed by the CA's current label-signing key. The label is\n"
-"written to FILE: PEM if FILE ends in .pem (or with --pem), else DER.\n"
+"Issue a label signed by the CA's current label-signing key, from the\n"
+"registration ID (jcstar register). With the product fields given, the\n"
+"registration is made first if new (or must match them). The label is\n"
+"recorded in the CA's registry before it is written to FILE: PEM if FILE\n"
+"ends in .pem, else DER.\n"
 "\n"
 "  --ca DIR              the CA directory (jcstar ca init)\n"
 "  --scheme NAME         jcstar (cls, psti, cyber-trust-mark and cra are\n"
@@ -36,8 +44,127 @@ static const char help[] =
 "  --pem                 with -o -, write PEM instead of DER (a file's\n"
 "                        format follows its name: .pem is PEM)\n"
 "  --json                print the issued label's fields as JSON on stdout\n"
+"  --batch FILE          one label per unit serial of a CSV file: a header\n"
+"                        line 'unit_serial', then one serial per line\n"
+"                        (docs/BATCH.md); all lines are checked first;\n"
+"                        re-running after an interruption finishes the\n"
+"                        batch, no unit is issued twice\n"
+"  --out-dir DIR         where a batch writes UNIT.der (UNIT.pem with --pem)\n"
+"  --template T          with --batch: also UNIT.png artwork (--form,\n"
+"                        --base-url as for jcstar render; --ca's verify URL\n"
+"                        by default)\n"
 "  -q, --quiet           print nothing on success\n"
 "  -h, --help            this help\n";
+
+static int tty_progress;
+
+static void
+progress(void *arg, unsigned long done, unsigned long total)
+{
+	int width = 40, fill = total > 0 ? (int)(done * (unsigned long)width /
+	    total) : width;
+
+	(void)arg;
+	if (!tty_progress)
+		return;
+	fprintf(stderr, "\r[%.*s%*s] %lu/%lu", fill,
+	    "########################################", width - fill, "",
+	    done, total);
+	if (done == total)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+/* jcstar issue --batch: every decision is the library's. */
+static int
+issue_batch(const char *dir, const char *reg_id, const char *csv,
+    const char *outdir, const char *tmpl_name, int form, const char *base,
+    int dpi, int pem, const char *pfile, const jcs_issue_opts *io)
+{
+	jcs_ctx *ctx = jcs_ctx_new();
+	jcs_ca *ca = NULL;
+	jcs_template *tmpl = NULL;
+	jcs_batch_opts bo;
+	jcs_batch_result res;
+	char *pass = NULL, path[4200];
+	int rc = EXIT_VALID;
+
+	if (ctx == NULL)
+		return fail_usage("out of memory");
+	if (dir == NULL || reg_id == NULL || csv == NULL || outdir == NULL) {
+		rc = fail_usage("issue --batch needs --ca, --reg-id, --batch "
+		    "FILE and --out-dir DIR");
+		goto done;
+	}
+	if (io->scheme != 0 || io->product.vendor != NULL ||
+	    io->product.unit_serial != NULL) {
+		rc = fail_usage("issue --batch takes the product from the "
+		    "registration and the units from the file: no --scheme, "
+		    "--vendor, --unit-serial...");
+		goto done;
+	}
+	if ((rc = get_passphrase(pfile, &pass)) != 0)
+		goto done;
+	if ((ca = jcs_ca_open(ctx, dir, pass)) == NULL) {
+		rc = fail_ctx(ctx, dir);
+		goto done;
+	}
+	memset(&bo, 0, sizeof(bo));
+	bo.reg_id = reg_id;
+	bo.csv_path = csv;
+	bo.out_dir = outdir;
+	bo.pem = pem;
+	bo.dpi = dpi;
+	bo.issue = io;
+	if (tmpl_name != NULL) {
+		if (strchr(tmpl_name, '/') != NULL || (strlen(tmpl_name) > 5 &&
+		    strcmp(tmpl_name + strlen(tmpl_name) - 5, ".tmpl") == 0))
+			snprintf(path, sizeof(path), "%s", tmpl_name);
+		else
+			snprintf(path, sizeof(path), "%s/%s.tmpl",
+			    template_dir(NULL), tmpl_name);
+		if ((tmpl = jcs_template_load(ctx, path)) == NULL) {
+			rc = fail_ctx(ctx, "--template");
+			goto done;
+		}
+		bo.tmpl = tmpl;
+		if (form != JCS_FORM_BARE) {
+			bo.payload_base_url = base != NULL ? base :
+			    jcs_ca_verify_url(ca);
+			if (bo.payload_base_url == NULL) {
+				rc = fail_usage("the url form needs a base URL: "
+				    "--base-url, or a CA made with "
+				    "--verify-url; or --form bare");
+				goto done;
+			}
+		}
+	}
+	tty_progress = !quiet && isatty(STDERR_FILENO);
+	bo.progress = progress;
+	if (jcs_ca_issue_batch(ctx, ca, &bo, &res) == -1) {
+		if (tty_progress)
+			fputc('\n', stderr);
+		fprintf(stderr, "%s: issue --batch: %s\n", progname,
+		    jcs_ctx_message(ctx));
+		if (res.issued > 0)
+			fprintf(stderr, "%s: %lu label%s issued and recorded "
+			    "before the failure; run the same command again "
+			    "to finish\n", progname, res.issued,
+			    res.issued == 1 ? "" : "s");
+		rc = EXIT_USAGE;
+		goto done;
+	}
+	if (!quiet)
+		fprintf(stderr, "batch %s: %lu units; %lu issued now, %lu "
+		    "issued before; %lu files written to %s\n", csv, res.rows,
+		    res.issued, res.existing, res.files, outdir);
+done:
+	jcs_template_free(tmpl);
+	jcs_ca_free(ca);
+	free_secret(pass);
+	jcs_ctx_free(ctx);
+	return rc;
+}
 
 int
 cmd_issue(int argc, char **argv)
@@ -59,14 +186,22 @@ cmd_issue(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "pem", no_argument, NULL, 'E' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "batch", required_argument, NULL, 'B' },
+		{ "out-dir", required_argument, NULL, 'O' },
+		{ "template", required_argument, NULL, 'T' },
+		{ "form", required_argument, NULL, 'F' },
+		{ "base-url", required_argument, NULL, 'U' },
+		{ "dpi", required_argument, NULL, 'D' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	jcs_issue_opts io;
-	const char *dir = NULL, *out = NULL, *pfile = NULL;
+	const char *dir = NULL, *out = NULL, *pfile = NULL, *batch = NULL;
+	const char *outdir = NULL, *tmpl = NULL, *base = NULL;
+	int form = 0, dpi = 300;
 	char *pass = NULL;
-	int c, rc = EXIT_VALID, json = 0, pem = 0, level_set = 0;
+	int c, rc = EXIT_VALID, json = 0, pem = 0, level_set = 0, by_reg;
 	jcs_ctx *ctx = NULL;
 	jcs_ca *ca = NULL;
 	jcs_label *l = NULL;
@@ -146,6 +281,32 @@ cmd_issue(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'B':
+			batch = optarg;
+			break;
+		case 'O':
+			outdir = optarg;
+			break;
+		case 'T':
+			tmpl = optarg;
+			break;
+		case 'F':
+			if ((form = jcs_form_from_name(optarg)) == 0) {
+				rc = fail_usage("--form must be url or bare, "
+				    "not '%s'", optarg);
+				goto done;
+			}
+			break;
+		case 'U':
+			base = optarg;
+			break;
+		case 'D':
+			if (parse_int(optarg, 72, 2400, &dpi) == -1) {
+				rc = fail_usage("--dpi must be 72 to 2400, not "
+				    "'%s'", optarg);
+				goto done;
+			}
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -162,17 +323,26 @@ cmd_issue(int argc, char **argv)
 		    argv[optind]);
 		goto done;
 	}
+	if (batch != NULL || outdir != NULL || tmpl != NULL) {
+		rc = issue_batch(dir, io.product.reg_id, batch, outdir, tmpl,
+		    form, base, dpi, pem, pfile, &io);
+		goto done;
+	}
+	by_reg = io.scheme == 0 && !level_set && io.product.vendor == NULL &&
+	    io.product.product == NULL && io.product.model == NULL &&
+	    io.lab == NULL && io.support_until == 0;
 	{
 		const struct {
 			int missing;
 			const char *name;
 		} req[] = {
-			{ dir == NULL, "--ca" }, { io.scheme == 0, "--scheme" },
-			{ !level_set, "--level" },
+			{ dir == NULL, "--ca" },
 			{ io.product.reg_id == NULL, "--reg-id" },
-			{ io.product.vendor == NULL, "--vendor" },
-			{ io.product.product == NULL, "--product" },
-			{ io.product.model == NULL, "--model" },
+			{ !by_reg && io.scheme == 0, "--scheme" },
+			{ !by_reg && !level_set, "--level" },
+			{ !by_reg && io.product.vendor == NULL, "--vendor" },
+			{ !by_reg && io.product.product == NULL, "--product" },
+			{ !by_reg && io.product.model == NULL, "--model" },
 			{ out == NULL, "-o" },
 		};
 		char list[128] = "";
@@ -183,7 +353,9 @@ cmd_issue(int argc, char **argv)
 				    sizeof(list) - strlen(list), "%s%s",
 				    list[0] != '\0' ? ", " : "", req[i].name);
 		if (list[0] != '\0') {
-			rc = fail_usage("issue: missing %s", list);
+			rc = fail_usage("issue: missing %s%s", list, by_reg ?
+			    "" : " (or give only --reg-id to issue from a "
+			    "registration)");
 			goto done;
 		}
 	}
@@ -205,8 +377,12 @@ cmd_issue(int argc, char **argv)
 	if ((rc = get_passphrase(pfile, &pass)) != 0)
 		goto done;
 	if ((ca = jcs_ca_open(ctx, dir, pass)) == NULL ||
-	    (l = jcs_ca_issue(ctx, ca, &io)) == NULL) {
-		rc = fail_ctx(ctx, "issue");
+	    (l = by_reg ? jcs_ca_issue_registered(ctx, ca, io.product.reg_id,
+	    io.product.unit_serial, &io) : jcs_ca_issue(ctx, ca, &io)) ==
+	    NULL) {
+		/* a refused issuance is never a verdict on a label */
+		fail_ctx(ctx, "issue");
+		rc = EXIT_USAGE;
 		goto done;
 	}
 	if (pem && strcmp(out, "-") == 0) {

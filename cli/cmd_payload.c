@@ -10,7 +10,7 @@ static const char help[] =
 "\n"
 "Print the text that goes in the label's QR code (docs/FORMAT.md):\n"
 "  url   the verifier's base URL followed by the label in digits (default);\n"
-"        a phone camera opens it, the page verifies offline\n"
+"        a phone camera opens that address\n"
 "  bare  JCS1: followed by the label in Base45, for dedicated scanners\n"
 "\n"
 "  --form FORM      url (default) or bare\n"
@@ -18,7 +18,8 @@ static const char help[] =
 "  --ca DIR         take the base URL set with 'jcstar ca init --verify-url'\n"
 "  --info           also print (on stderr) the QR version and size that the\n"
 "                   payload needs at the error-correction level\n"
-"  --ec LEVEL       error correction for --info: L, M (default), Q or H\n"
+"  --ec LEVEL       error correction for --info and --json: L, M (default),\n"
+"                   Q or H\n"
 "  --json           print {\"payload\":..., \"form\":..., \"qr_version\":...}\n"
 "  -h, --help       this help\n";
 

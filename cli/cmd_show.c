@@ -6,6 +6,7 @@
 
 static const char help[] =
 "usage: jcstar show [--json] LABEL...\n"
+"       jcstar show --ca DIR --serial S [--json]\n"
 "\n"
 "Print the fields of each label file (DER or PEM; - reads stdin). This\n"
 "only decodes the label (strict DER): it does NOT verify the signature or\n"
@@ -14,6 +15,9 @@ static const char help[] =
 "  --json      one JSON object per label, one per line\n"
 "  -h, --help  this help\n"
 "\n"
+"With --ca and --serial, show the registry's record of a label the CA\n"
+"issued (status, revocation) and the label itself.\n"
+"\n"
 "Exit status: 0 all decoded, 1 a label is malformed, 2 usage or I/O error.\n";
 
 int
@@ -21,10 +25,13 @@ cmd_show(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "ca", required_argument, NULL, 'c' },
+		{ "serial", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	jcs_ctx *ctx;
+	const char *cadir = NULL, *serial = NULL;
 	int c, json = 0, rc = EXIT_VALID;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -32,11 +39,23 @@ cmd_show(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'c':
+			cadir = optarg;
+			break;
+		case 's':
+			serial = optarg;
+			break;
 		case 'h':
 			return print_help(help);
 		default:
 			return usage_error(help);
 		}
+	}
+	if (cadir != NULL || serial != NULL) {
+		if (cadir == NULL || serial == NULL || optind != argc)
+			return fail_usage("show: --ca DIR and --serial S go "
+			    "together, without label files");
+		return show_registered(cadir, serial, json);
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "%s show: no label file given\n", progname);

@@ -7,15 +7,17 @@
 
 static const char help[] =
 "usage: jcstar verify --trust BUNDLE [--at TIME] [--min-level N]\n"
-"           [--importance low|medium|high] [--json] [-q]\n"
+"           [--importance low|medium|high] [--require-fresh-crl]\n"
+"           [--json] [-q]\n"
 "           [--payload TEXT|-]... [--image FILE]... [LABEL...]\n"
 "\n"
 "Verify labels offline against a trust bundle: strict format, signature\n"
 "by a signer of the bundle, the signer's chain to a root of the bundle\n"
-"and its label-signing key usage, validity of label and signer, and the\n"
-"level policy. A label comes from a file (DER or PEM; - reads stdin),\n"
-"from the text of its QR code (--payload, either form), or from the QR\n"
-"codes in a photo or scan of the label (--image, PNG or JPEG).\n"
+"and its label-signing key usage, revocation of signer and label (the\n"
+"CRLs in the bundle), validity of label and signer, and the level\n"
+"policy. A label comes from a file (DER or PEM; - reads stdin), from the\n"
+"text of its QR code (--payload, either form), or from the QR codes in a\n"
+"photo or scan of the label (--image, PNG or JPEG).\n"
 "\n"
 "  --trust BUNDLE    the certification body's trust bundle (trust export)\n"
 "  --payload TEXT    verify a scanned QR text (url or bare form); may be\n"
@@ -30,13 +32,18 @@ static const char help[] =
 "  --importance I    require what the Japanese government procurement\n"
 "                    guideline asks for a system of importance I: low ->\n"
 "                    JC-STAR star 1 or higher; medium, high -> star 3+\n"
+"  --require-fresh-crl\n"
+"                    fail unless the bundle has a label CRL for the\n"
+"                    label's root that is not past its nextUpdate (at\n"
+"                    --at): a stale bundle could miss recent revocations\n"
 "  --json            one JSON object per label, one per line\n"
 "  -q, --quiet       print nothing; the exit status tells\n"
 "  -h, --help        this help\n"
 "\n"
 "Exit status: 0 every label valid, 1 a label is not valid (forged,\n"
-"malformed, untrusted, expired, not yet valid, below policy), 2 usage or\n"
-"I/O error.\n";
+"malformed, untrusted, revoked, expired, not yet valid, below policy,\n"
+"stale CRL), 2 usage or I/O error (including a bundle that cannot be\n"
+"loaded, e.g. one with a CRL whose signature does not verify).\n";
 
 static void
 print_result(const char *file, const jcs_label *l, const jcs_ctx *ctx,
@@ -186,6 +193,7 @@ cmd_verify(int argc, char **argv)
 		{ "at", required_argument, NULL, 'a' },
 		{ "min-level", required_argument, NULL, 'm' },
 		{ "importance", required_argument, NULL, 'i' },
+		{ "require-fresh-crl", no_argument, NULL, 'F' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "payload", required_argument, NULL, 'p' },
 		{ "image", required_argument, NULL, 'I' },
@@ -228,6 +236,9 @@ cmd_verify(int argc, char **argv)
 				    "medium or high, not '%s'", optarg);
 				goto done;
 			}
+			break;
+		case 'F':
+			vo.require_fresh_crl = 1;
 			break;
 		case 'j':
 			json = 1;

@@ -21,7 +21,12 @@ static const char usage_text[] =
 "  ca init      create a CA directory (root + label-signing key)\n"
 "  ca rotate    add a new label-signing key; old labels keep verifying\n"
 "  trust export write the trust bundle (root and signer certificates)\n"
-"  issue        issue and sign a label\n"
+"  register     record an assessed product in the CA's registry\n"
+"  issue        issue and sign a label (recorded before it is written)\n"
+"  list         list the labels the CA issued\n"
+"  revoke       revoke a label, or withdraw a registration\n"
+"  crl          write the signed CRL of revoked labels\n"
+"  audit verify check the hash chain of the CA's audit log\n"
 "  render       print-ready label artwork (PNG, SVG) from a template\n"
 "\n"
 "Anyone:\n"
@@ -266,6 +271,16 @@ main(int argc, char **argv)
 		return cmd_scan(argc, argv);
 	if (strcmp(cmd, "render") == 0)
 		return cmd_render(argc, argv);
+	if (strcmp(cmd, "register") == 0)
+		return cmd_register(argc, argv);
+	if (strcmp(cmd, "list") == 0)
+		return cmd_list(argc, argv);
+	if (strcmp(cmd, "revoke") == 0)
+		return cmd_revoke(argc, argv);
+	if (strcmp(cmd, "crl") == 0)
+		return cmd_crl(argc, argv);
+	if (strcmp(cmd, "audit") == 0)
+		return cmd_audit(argc, argv);
 	fprintf(stderr, "%s: unknown command '%s'\n", progname, cmd);
 	cmdname = NULL;
 	return usage_error(usage_text);

@@ -376,7 +376,8 @@ static void
 remove_tree(const char *tmp)
 {
 	static const char *files[] = { "signers/0001.key", "signers/0001.crt",
-		"root.key", "root.crt", "ca.conf" };
+		"root.key", "root.crt", "ca.conf", "registry.db",
+		"registry.db-wal", "registry.db-shm" };
 	char path[PATH_MAX];
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -472,6 +473,8 @@ jcs_ca_init(jcs_ctx *ctx, const jcs_ca_init_opts *o)
 	    o->verify_url != NULL ? "\n" : "");
 	if (jcs_write_file_atomic(ctx, path, conf, strlen(conf), 0644) == -1)
 		goto err;
+	if (jcs_registry_create(ctx, tmp, o->name) == -1)
+		goto err;
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_NOREPLACE) ==
 	    -1) {
 		jcs_fail(ctx, errno == EEXIST ? JCS_ERR_EXISTS : JCS_ERR_IO,
@@ -496,25 +499,6 @@ err:
 
 /* ---- an open CA ---- */
 
-struct ca_signer {
-	int n;
-	X509 *cert;
-	char id_hex[2 * JCS_KEYID_LEN + 1];
-};
-
-struct jcs_ca {
-	char *dir;
-	char *name;
-	char *verify_url;
-	int alg;
-	int encrypted; /* keys are passphrase-encrypted (ca.conf) */
-	char *passphrase;
-	X509 *root;
-	struct ca_signer *signers;
-	size_t n_signers;
-	jcs_key *key; /* current signer's key, loaded when first needed */
-};
-
 void
 jcs_ca_free(jcs_ca *ca)
 {
@@ -528,6 +512,7 @@ jcs_ca_free(jcs_ca *ca)
 		free(ca->passphrase);
 	}
 	X509_free(ca->root);
+	jcs_registry_close(ca->reg);
 	for (size_t i = 0; i < ca->n_signers; i++)
 		X509_free(ca->signers[i].cert);
 	free(ca->signers);
@@ -828,6 +813,15 @@ rotate(jcs_ctx *ctx, jcs_ca *ca, const char *profile_dir,
 	ca->n_signers++;
 	jcs_key_free(ca->key);
 	ca->key = NULL;
+	{
+		char subj[64];
+
+		snprintf(subj, sizeof(subj), "signer %04d %s%s", n,
+		    ns[ca->n_signers - 1].id_hex, hsm != NULL ? " (HSM)" : "");
+		/* the signer exists now; a failed audit write is reported */
+		if (jcs_registry_audit_op(ctx, ca, "rotate", subj, "ok") == -1)
+			goto done;
+	}
 	rc = 0;
 	jcs_ok(ctx);
 done:
@@ -853,8 +847,8 @@ jcs_ca_rotate_to_key(jcs_ctx *ctx, jcs_ca *ca, const char *profile_dir,
 	return rotate(ctx, ca, profile_dir, key_uri, now);
 }
 
-static const jcs_key *
-current_key(jcs_ctx *ctx, jcs_ca *ca)
+const jcs_key *
+jcs_ca_current_key(jcs_ctx *ctx, jcs_ca *ca)
 {
 	const struct ca_signer *s = &ca->signers[ca->n_signers - 1];
 	char path[PATH_MAX];
@@ -875,7 +869,7 @@ current_key(jcs_ctx *ctx, jcs_ca *ca)
 }
 
 jcs_label *
-jcs_ca_issue(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *o)
+jcs_ca_make_label(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *o)
 {
 	const struct ca_signer *s;
 	jcs_label_fields f;
@@ -974,7 +968,7 @@ jcs_ca_issue(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *o)
 		    sizeof(a)), jcs_date_format(f.not_before, b, sizeof(b)));
 		return NULL;
 	}
-	if ((key = current_key(ctx, ca)) == NULL)
+	if ((key = jcs_ca_current_key(ctx, ca)) == NULL)
 		return NULL;
 	if ((l = jcs_label_new(ctx, &f)) == NULL)
 		return NULL;
@@ -1002,6 +996,27 @@ jcs_ca_trust_pem(jcs_ctx *ctx, const jcs_ca *ca)
 	for (size_t i = 0; i < ca->n_signers; i++)
 		if (PEM_write_bio_X509(bio, ca->signers[i].cert) != 1)
 			goto ossl;
+	/* the current CRLs, if any: revoked signers (by the root) and
+	 * revoked labels (by a label signer) */
+	for (int i = 0; i < 2; i++) {
+		char path[PATH_MAX];
+		uint8_t *buf;
+		size_t len;
+		struct stat st;
+
+		jcs_pathf(path, sizeof(path), "%s/%s", ca->dir,
+		    i == 0 ? "signers.crl" : "labels.crl");
+		if (stat(path, &st) == -1)
+			continue;
+		if (jcs_read_file(ctx, path, JCS_TRUST_MAX_FILE, &buf,
+		    &len) == -1)
+			goto done;
+		if (BIO_write(bio, buf, (int)len) != (int)len) {
+			free(buf);
+			goto ossl;
+		}
+		free(buf);
+	}
 	BIO_get_mem_ptr(bio, &mem);
 	if ((out = malloc(mem->length + 1)) == NULL) {
 		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");

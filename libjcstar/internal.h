@@ -30,6 +30,9 @@
 struct jcs_ctx {
 	jcs_err err;
 	char msg[512];
+	/* set by batch issuance around a chunk's files, which are then made
+	 * durable together with one syncfs(2) instead of one fsync each */
+	int defer_sync;
 };
 
 /* Sets ctx's error and message (printf-style). Always returns -1 so that
@@ -143,6 +146,62 @@ struct jcs_crl_entry {
 int jcs_crl_build(jcs_ctx *ctx, X509 *issuer_cert, EVP_PKEY *key,
     const struct jcs_crl_entry *e, size_t n, uint64_t number,
     time_t this_update, time_t next_update, char **pem, size_t *pem_len);
+
+struct ca_signer {
+	int n;
+	X509 *cert;
+	char id_hex[2 * JCS_KEYID_LEN + 1];
+};
+
+/* ca.c: an open CA directory (opaque to callers: jcstar.h). */
+struct jcs_registry;
+
+struct jcs_ca {
+	char *dir;
+	char *name;
+	char *verify_url;
+	int alg;
+	int encrypted; /* keys are passphrase-encrypted (ca.conf) */
+	char *passphrase;
+	X509 *root;
+	struct ca_signer *signers;
+	size_t n_signers;
+	jcs_key *key; /* current signer's key, loaded when first needed */
+	struct jcs_registry *reg; /* registry.db, opened when first needed */
+};
+
+/* Returns the current signer's key, loading it when first needed. */
+const jcs_key *jcs_ca_current_key(jcs_ctx *ctx, jcs_ca *ca);
+
+/* Applies the scheme's issuance rules and signs a new label with the
+ * current signer; records nothing (the registry does, jcs_ca_issue*). */
+jcs_label *jcs_ca_make_label(jcs_ctx *ctx, jcs_ca *ca,
+    const jcs_issue_opts *opts);
+
+/* registry.c */
+void jcs_registry_close(struct jcs_registry *r);
+/* Creates the registry of a new CA directory dir, with its first audit
+ * entry ("init"). Returns 0 or -1. */
+int jcs_registry_create(jcs_ctx *ctx, const char *dir, const char *name);
+/* Transactions for batch work: BEGIN IMMEDIATE (waits for other writers),
+ * COMMIT, ROLLBACK. */
+int jcs_registry_begin(jcs_ctx *ctx, jcs_ca *ca);
+int jcs_registry_commit(jcs_ctx *ctx, jcs_ca *ca);
+void jcs_registry_rollback(jcs_ca *ca);
+/* The DER of the label already issued to unit of reg_id: 1 (in *der, for
+ * free()), 0 none, -1 error. */
+int jcs_registry_unit_label(jcs_ctx *ctx, jcs_ca *ca, const char *reg_id,
+    const char *unit, uint8_t **der, size_t *len);
+/* jcs_ca_issue_registered inside a transaction the caller holds. */
+jcs_label *jcs_registry_issue_locked(jcs_ctx *ctx, jcs_ca *ca,
+    const char *reg_id, const char *unit, const jcs_issue_opts *opts);
+/* 0 if labels can be issued from reg_id now, else -1 with the reason. */
+int jcs_registry_check_issuable(jcs_ctx *ctx, jcs_ca *ca,
+    const char *reg_id);
+/* Appends an audit entry to ca's registry, in its own transaction unless
+ * one is open. For operations outside the registry (init, rotate). */
+int jcs_registry_audit_op(jcs_ctx *ctx, jcs_ca *ca, const char *op,
+    const char *subject, const char *result);
 
 /* scheme.c */
 /* Returns the maximum label validity in years for scheme (0 = none). */

@@ -419,8 +419,13 @@ typedef struct jcs_key jcs_key;
  * (a CA's signers/NNNN.key for an HSM-held key). For pkcs11: the module is
  * the URI's module-path attribute, else $JCSTAR_PKCS11_MODULE, else
  * p11-kit's proxy; the PIN comes from the URI's pin-source (a file), else
- * $JCSTAR_PKCS11_PIN, never from the URI's pin-value (refused). Returns the
- * key or NULL with JCS_ERR_IO, JCS_ERR_KEY or JCS_ERR_PASSPHRASE. */
+ * $JCSTAR_PKCS11_PIN, never from the URI's pin-value (refused). HSM keys
+ * must be ECDSA P-256. A key file may hold only the URI, optionally after a
+ * "TEST ONLY" line. Query attributes other than module-path and pin-source
+ * are refused; pin-source may be "file:PATH". The engine and module stay
+ * loaded until the process exits, and a token once logged in is not asked
+ * for its PIN again in that process. Returns the key or NULL with
+ * JCS_ERR_IO, JCS_ERR_KEY or JCS_ERR_PASSPHRASE. */
 jcs_key *jcs_key_load(jcs_ctx *ctx, const char *path, const char *passphrase);
 void jcs_key_free(jcs_key *key);
 
@@ -475,7 +480,8 @@ typedef struct jcs_verify_opts {
 #define JCS_REASON_CERTIFICATE_HOLD 6
 #define JCS_REASON_PRIVILEGE_WITHDRAWN 9
 
-/* Returns the reason for "unspecified", "key-compromise",
+/* Returns the reason (matching case-insensitively) for "unspecified",
+ * "key-compromise",
  * "affiliation-changed", "superseded", "cessation-of-operation",
  * "certificate-hold", "privilege-withdrawn", or -1 if unknown. */
 int jcs_reason_from_name(const char *name);
@@ -487,7 +493,12 @@ const char *jcs_reason_name(int reason);
  * tried), the signer's chain to a root of the bundle (OpenSSL's verifier),
  * the label-signing EKU, the label's and signer's validity at opts->at, the
  * label's validity within the signer's, no unknown critical extension, and
- * the level policy. opts may be NULL (now, no policy).
+ * the level policy. Revocation (docs/FORMAT.md 5.3): after the signature
+ * verifies, a signer listed in its root's signer CRL, or a label listed in
+ * a label CRL of its root, gives JCS_ERR_REVOKED ("revoked on DATE:
+ * REASON"); with opts->require_fresh_crl, a root without a label CRL whose
+ * nextUpdate is at or after opts->at gives JCS_ERR_STALE_CRL. opts may be
+ * NULL (now, no policy).
  * Returns 0 if valid, or -1 with the verdict in jcs_ctx_error() (one of the
  * verification codes; jcs_err_is_verdict() is 1) and the exact reason in
  * jcs_ctx_message(). If the label is valid, *signer_out (if not NULL) is set
@@ -550,7 +561,9 @@ int jcs_ca_rotate(jcs_ctx *ctx, jcs_ca *ca, const char *profile_dir,
  * (RFC 7512) of a key pair already in an HSM token. The new signer's
  * certificate is made for that key's public key, and the CA's key file
  * holds the URI instead of a private key. The root key must be loadable.
- * Returns 0 or -1. */
+ * Returns 0 or -1: JCS_ERR_PASSPHRASE for a wrong or missing PIN,
+ * JCS_ERR_KEY for a key that is not found or not ECDSA P-256, or a CA that
+ * is not ec-p256. */
 int jcs_ca_rotate_to_key(jcs_ctx *ctx, jcs_ca *ca, const char *profile_dir,
     const char *key_uri, time_t now);
 
@@ -612,6 +625,44 @@ int jcs_ca_register(jcs_ctx *ctx, jcs_ca *ca, const jcs_registration *reg);
  * a label), and those of jcs_ca_issue. */
 jcs_label *jcs_ca_issue_registered(jcs_ctx *ctx, jcs_ca *ca,
     const char *reg_id, const char *unit_serial, const jcs_issue_opts *opts);
+
+/* Batch issuance: one label per unit serial of a CSV file (docs/BATCH.md:
+ * a header line "unit_serial", then one serial per line; a field may be
+ * double-quoted; CRLF or LF). Every line is checked first, and nothing is
+ * issued if any is bad (JCS_ERR_MALFORMED, the message lists the bad
+ * lines by number). Labels are issued in transactions of a few hundred and
+ * written to out_dir (UNIT.der, or UNIT.pem with pem; '/' in a unit serial
+ * becomes '%2F') only after they commit. Resumable: run it again after a
+ * crash or kill and it issues the units not yet issued, and rewrites any
+ * file missing for a unit already issued; no unit is issued twice. Memory
+ * stays flat whatever the number of rows. */
+#define JCS_BATCH_MAX_ROWS 10000000UL
+
+typedef struct jcs_batch_opts {
+	const char *reg_id;
+	const char *csv_path;        /* "-" is not accepted: rows are read
+	                                twice */
+	const char *out_dir;         /* must exist */
+	int pem;                     /* 1: write PEM files */
+	const jcs_template *tmpl;    /* if not NULL, also UNIT.png artwork */
+	const char *payload_base_url; /* url form for artwork; NULL = bare */
+	int dpi;                     /* artwork resolution; 0 = 300 */
+	const jcs_issue_opts *issue; /* not_before, valid_days; may be NULL */
+	/* called after each transaction (and once at the start) */
+	void (*progress)(void *arg, unsigned long done, unsigned long total);
+	void *progress_arg;
+} jcs_batch_opts;
+
+typedef struct jcs_batch_result {
+	unsigned long rows;      /* units in the file */
+	unsigned long issued;    /* newly issued by this run */
+	unsigned long existing;  /* issued by an earlier run */
+	unsigned long files;     /* files written by this run */
+} jcs_batch_result;
+
+/* Runs a batch (see above). Returns 0 with *res filled, or -1. */
+int jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *opts,
+    jcs_batch_result *res);
 
 /* Label status, as recorded (expired is computed against the time given). */
 typedef enum jcs_status {

@@ -304,6 +304,18 @@ jcs_payload_decode(jcs_ctx *ctx, const char *text, size_t len, uint8_t **der,
 			    "not a jcstar payload: a URL without a label "
 			    "path");
 		start = (size_t)(slash - text) + 1;
+		/* the address before the digits: URL characters of the QR
+		 * alphanumeric set in either case (browsers lower-case the
+		 * host), nothing that could hide in a terminal or a page */
+		for (size_t i = 8; i < start; i++) {
+			int ch = (unsigned char)text[i];
+
+			if (!isalnum(ch) && strchr("$*+-./:", ch) == NULL)
+				return jcs_fail(ctx, JCS_ERR_NOT_PAYLOAD,
+				    "not a jcstar payload: character 0x%02x at "
+				    "position %zu cannot be in a verifier "
+				    "address", ch, i);
+		}
 		if (start == len)
 			return jcs_fail(ctx, JCS_ERR_NOT_PAYLOAD,
 			    "not a jcstar payload: the URL ends in '/' with "
@@ -312,6 +324,12 @@ jcs_payload_decode(jcs_ctx *ctx, const char *text, size_t len, uint8_t **der,
 			return jcs_fail(ctx, JCS_ERR_NOT_PAYLOAD,
 			    "not a jcstar payload: the URL's last path "
 			    "segment is not label digits");
+		/* the smallest label is well over 100 bytes: a URL ending
+		 * in a short number is some other page, not a damaged label */
+		if (len - start < 100)
+			return jcs_fail(ctx, JCS_ERR_NOT_PAYLOAD,
+			    "not a jcstar payload: %zu digits are too few to hold "
+			    "a label", len - start);
 		f = JCS_FORM_URL;
 	} else {
 		return jcs_fail(ctx, JCS_ERR_NOT_PAYLOAD,

@@ -167,7 +167,7 @@ jcs_write_file_atomic(jcs_ctx *ctx, const char *path, const void *data,
 		return -1;
 	}
 	if (fchmod(fd, (mode_t)mode) == -1 || write_all(fd, data, len) == -1 ||
-	    fsync(fd) == -1) {
+	    ((ctx == NULL || !ctx->defer_sync) && fsync(fd) == -1)) {
 		jcs_fail(ctx, JCS_ERR_IO, "cannot write %s: %s", path,
 		    strerror(errno));
 		goto err;

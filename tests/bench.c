@@ -5,14 +5,18 @@
  *   raw sign      EVP_DigestSign of a tbsLabel-sized message, one key
  *   label issue   jcs_label_new + jcs_label_sign (fields, DER, signature)
  *   raw verify    EVP_DigestVerify of that message
- *   label verify  jcs_label_from_der + jcs_verify (strict decode, signature,
- *                 chain to the root with OpenSSL's verifier, EKU, policy)
+ *   label verify  jcs_label_from_der + jcs_verify (strict decode, signer
+ *                 lookup, signature, the signer's chain check done once at
+ *                 bundle load, validity windows, policy)
  *
  *   render PNG    jcs_render_png of the reference label with template
  *                 jcstar-1 at 300 dpi (QR, text with FreeType, libpng)
  *   raw QR PNG    libqrencode encode + libpng write of the bare QR code
  *                 (4 px modules, 8-bit grey): the baseline for render
  *   scan          jcs_scan_mem of that rendered label (libpng + libzbar)
+ *   batch         `jcstar issue --batch` of $BENCH_BATCH_ROWS units
+ *                 (default 1,000,000) as a child process: its peak RSS
+ *                 (getrusage of the child) and labels/s, files included
  *
  * Each figure is the best of three runs of about 0.3 s (wall clock).
  */
@@ -20,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 
 #include <png.h>
 #include <qrencode.h>
@@ -174,7 +179,7 @@ bench(const char *alg, const char *dir)
 	    "label issue (fields+DER+sign), /s", ri, "raw EVP sign, /s", rs,
 	    100 * ri / rs);
 	printf("| %-8s | %-36s | %9.0f | %-22s | %9.0f | %5.0f%% |\n", alg,
-	    "label verify (decode+chain+sig), /s", lv, "raw EVP verify, /s",
+	    "label verify (decode+sig+checks), /s", lv, "raw EVP verify, /s",
 	    rv, 100 * lv / rv);
 	jcs_label_free(l);
 	jcs_key_free(c.key);
@@ -330,8 +335,57 @@ bench_art(void)
 	jcs_ctx_free(a.ctx);
 }
 
+/* Runs the jcstar command (argv[0] of this bench's sibling build/jcstar)
+ * on a batch of n units in a temporary directory; reports peak RSS. */
+static void
+bench_batch(const char *jcstar)
+{
+	const char *env = getenv("BENCH_BATCH_ROWS");
+	unsigned long n = env != NULL ? strtoul(env, NULL, 10) : 1000000UL;
+	char dir[] = "/tmp/jcstar-bench-XXXXXX", cmd[8192];
+	struct rusage ru;
+	FILE *f;
+	double t0, t;
+	int rc;
+
+	if (n == 0 || mkdtemp(dir) == NULL)
+		return;
+	snprintf(cmd, sizeof(cmd), "%s/units.csv", dir);
+	if ((f = fopen(cmd, "w")) == NULL)
+		return;
+	fputs("unit_serial\n", f);
+	for (unsigned long i = 1; i <= n; i++)
+		fprintf(f, "U%lu\n", i);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "cd %s && JCSTAR_PROFILES=%s/certs %s ca "
+	    "init --dir ca --name Bench -q && %s register --ca ca --reg-id R "
+	    "--scheme jcstar --level 1 --vendor V --product P --model M -q && "
+	    "mkdir out", dir, getenv("JCSTAR_TOP") != NULL ?
+	    getenv("JCSTAR_TOP") : ".", jcstar, jcstar);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "bench: cannot set up the batch\n");
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "cd %s && %s issue --ca ca --reg-id R "
+	    "--batch units.csv --out-dir out -q", dir, jcstar);
+	t0 = now();
+	rc = system(cmd);
+	t = now() - t0;
+	getrusage(RUSAGE_CHILDREN, &ru);
+	printf("| %-8s | %-36s | %9.0f | %-22s | %9s | %6s |\n", "batch",
+	    "batch issue incl. files, labels/s", rc == 0 ? (double)n / t : 0,
+	    "-", "-", "-");
+	printf("| %-8s | %-36s | %6ld MB | %-22s | %9s | %6s |\n", "batch",
+	    "peak RSS of that batch", ru.ru_maxrss / 1024, "goal < 64 MB",
+	    "-", ru.ru_maxrss / 1024 < 64 ? "ok" : "OVER");
+	printf("\n(batch of %lu units%s)\n", n, rc == 0 ? "" : " FAILED");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench: cannot remove %s\n", dir);
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	printf("jcstar %s bench (single thread; best of 3 x 0.3 s)\n\n",
 	    jcs_version());
@@ -342,5 +396,8 @@ main(void)
 	bench("P-256", "ca-p256");
 	bench("Ed25519", "ca-ed25519");
 	bench_art();
+	fflush(stdout);
+	if (argc > 1)
+		bench_batch(argv[1]);
 	return 0;
 }

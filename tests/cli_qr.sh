@@ -17,10 +17,11 @@ zxing_reads() {
 "$J" trust export --ca ca -o trust.pem -q
 expect_rc 0 "issue a star-1 label" issue_ref ca l1.der
 expect_rc 0 "issue a star-3 label (lab named)" \
-    "$J" issue --ca ca "${P[@]}" --level 3 --lab "Japan Test Lab" -o l3.der
+    "$J" issue --ca ca "${P[@]}" --reg-id JCS-2025-000993 --level 3 \
+    --lab "Japan Test Lab" -o l3.der
 expect_rc 0 "issue a star-4 label with a unit serial" \
-    "$J" issue --ca ca "${P[@]}" --level 4 --lab "Japan Test Lab" \
-    --unit-serial SN-000042 -o l4.der
+    "$J" issue --ca ca "${P[@]}" --reg-id JCS-2025-000994 --level 4 \
+    --lab "Japan Test Lab" --unit-serial SN-000042 -o l4.der
 
 label_for() {
 	case $1 in

@@ -128,9 +128,9 @@ expect_err_contains "is not a jcstar payload: \"HELLO\""
 
 expect_rc 1 "scan of damaged jcstar payloads names each" "$J" scan damaged.png
 expect_err_contains "is a damaged jcstar payload: \"JCS1:A\""
-expect_err_contains "is a damaged jcstar payload: \"${URL}1234\""
+expect_err_contains "is not a jcstar payload: \"${URL}1234\""
 expect_err_contains "the payload was cut or padded"
-expect_err_contains "4 digits cannot encode a label"
+expect_err_contains "4 digits are too few to hold a label"
 expect_true "stdout is not empty" test ! -s "$W/.out"
 
 # ---- not images ----------------------------------------------------------------

@@ -376,7 +376,8 @@ test_issuance_rules(void **state)
 	assert_string_equal(jcs_label_issuer_hex(l), jcs_ca_signer_id(ca, 0));
 	jcs_label_free(l);
 
-	/* star 3 needs a lab */
+	/* star 3 needs a lab (a new registration: other fields) */
+	io.product.reg_id = "JCS-RULES-3";
 	io.level = 3;
 	assert_null(jcs_ca_issue(ctx, ca, &io));
 	assert_err(ctx, JCS_ERR_POLICY_RULE);
@@ -425,6 +426,7 @@ test_issuance_rules(void **state)
 
 	/* support period before the label starts */
 	io = ref_opts();
+	io.product.reg_id = "JCS-RULES-S";
 	io.support_until = tu_time("2025-01-01");
 	assert_null(jcs_ca_issue(ctx, ca, &io));
 	assert_err(ctx, JCS_ERR_POLICY_RULE);

@@ -8,6 +8,9 @@
 #include "testutil.h"
 
 #define BASE "HTTPS://VERIFY.JCSTAR.EXAMPLE/L/" /* 32 characters */
+/* 102 digits: six full 17-digit groups */
+#define D100 "000000000000000000000000000000000000000000000000000" \
+    "000000000000000000000000000000000000000000000000000"
 
 /* RFC 9285, section 4.3 and 4.4 */
 static const struct {
@@ -106,6 +109,15 @@ test_round_trips(void **state)
 			assert_int_equal(RAND_bytes(buf, (int)len), 1);
 			text = jcs_payload_encode(ctx, buf, len, form, BASE);
 			assert_non_null(text);
+			if (form == JCS_FORM_URL &&
+			    jcs_digits_encoded_len(len) < 100) {
+				/* too short to be a label: some other URL */
+				assert_int_equal(jcs_payload_decode(ctx, text,
+				    strlen(text), &back, &n, &f), -1);
+				assert_err(ctx, JCS_ERR_NOT_PAYLOAD);
+				jcs_free(text);
+				continue;
+			}
 			assert_int_equal(jcs_payload_decode(ctx, text,
 			    strlen(text), &back, &n, &f), 0);
 			assert_int_equal(f, form);
@@ -133,12 +145,18 @@ static const struct bad_case {
 	{ "URL without path", "HTTPS://VERIFY.EXAMPLE", JCS_ERR_NOT_PAYLOAD,
 	  "without a label path" },
 	{ "URL ends in slash", BASE, JCS_ERR_NOT_PAYLOAD, "no label digits" },
-	{ "odd digit count", BASE "1234", JCS_ERR_BAD_PAYLOAD,
+	{ "odd digit count", BASE D100 "1234", JCS_ERR_BAD_PAYLOAD,
 	  "the last group has 4 digits" },
-	{ "digit group too big", BASE "999", JCS_ERR_BAD_PAYLOAD,
+	{ "digit group too big", BASE D100 "999", JCS_ERR_BAD_PAYLOAD,
 	  "out of range" },
-	{ "letter in digits", BASE "12A45", JCS_ERR_BAD_PAYLOAD,
+	{ "letter in digits", BASE "12A45" D100, JCS_ERR_BAD_PAYLOAD,
 	  "position 34 is not a digit" },
+	{ "a web page with a number", "https://example.com/p/42",
+	  JCS_ERR_NOT_PAYLOAD, "too few to hold a label" },
+	{ "escape codes in the address", "https://evil\x1b[2J/" D100 D100,
+	  JCS_ERR_NOT_PAYLOAD, "0x1b at position 12" },
+	{ "space in the address", "HTTPS://A B/" D100 D100,
+	  JCS_ERR_NOT_PAYLOAD, "0x20 at position 9" },
 	{ "lower-case prefix", "jcs1:BB8", JCS_ERR_BAD_PAYLOAD,
 	  "must be upper case" },
 	{ "mixed-case prefix", "Jcs1:BB8", JCS_ERR_BAD_PAYLOAD,

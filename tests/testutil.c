@@ -102,7 +102,7 @@ tu_profiles(const char *dir, const char *signer_eku, long signer_days)
 	snprintf(text, sizeof(text),
 	    "subject_cn = ${name} Label Signer ${n}\nvalidity_days = %ld\n"
 	    "ext.basicConstraints = critical,CA:FALSE\n"
-	    "ext.keyUsage = critical,digitalSignature\n%s%s%s"
+	    "ext.keyUsage = critical,digitalSignature,cRLSign\n%s%s%s"
 	    "ext.subjectKeyIdentifier = hash\n"
 	    "ext.authorityKeyIdentifier = keyid:always\n", signer_days,
 	    signer_eku == NULL || signer_eku[0] != '\0' ?

@@ -1,0 +1,325 @@
+#!/usr/bin/env bash
+# tests/cli_registry.sh - the certification body's registry through the
+# command line: register, issue from registrations, list, show, revoke,
+# the audit chain (and tampering with it), batch issuance (bad files,
+# resuming after kill -9), concurrent issuers, and faults (foreign or newer
+# registry, read-only CA directory, full disk).
+# Run by `make test-cli` as JCSTAR=/abs/path/jcstar tests/cli_registry.sh.
+# Needs: sqlite3 (to tamper with the registry), mount (tmpfs, read-only
+# bind mounts: run as root).
+
+. "$(dirname "$0")/lib-cli.sh"
+
+REG=(--scheme jcstar --level 2 --vendor "Example Electronics Co., Ltd."
+    --product "Home Router" --model HR-1000 --support-until 2030-03-31)
+count_lines() { grep -c . "$1" || true; }
+
+"$J" ca init --dir ca --name "Example Certification Body" -q
+expect_true "ca init creates the registry" test -s ca/registry.db
+
+expect_rc 0 "register --help" "$J" register --help
+expect_out_contains "usage: jcstar register"
+expect_rc 0 "register a product" \
+    "$J" register --ca ca --reg-id JCS-2025-000200 "${REG[@]}"
+expect_err_contains "registered JCS-2025-000200"
+expect_rc 2 "register the same id again" \
+    "$J" register --ca ca --reg-id JCS-2025-000200 "${REG[@]}"
+expect_err_contains "registration JCS-2025-000200 already exists"
+expect_rc 2 "register star 3 without a lab" \
+    "$J" register --ca ca --reg-id JCS-3 --scheme jcstar --level 3 \
+    --vendor V --product P --model M
+expect_err_contains "needs a third-party evaluation"
+expect_rc 2 "register level 5" "$J" register --ca ca --reg-id JCS-5 \
+    --scheme jcstar --level 5 --vendor V --product P --model M
+expect_err_contains "level 5 is not defined"
+expect_rc 2 "register without the product" "$J" register --ca ca --reg-id X
+expect_err_contains "are required"
+
+expect_rc 0 "issue from the registration" \
+    "$J" issue --ca ca --reg-id JCS-2025-000200 -o p.der
+expect_rc 0 "issue for a unit" \
+    "$J" issue --ca ca --reg-id JCS-2025-000200 --unit-serial SN0001 -o u1.der
+expect_rc 2 "issue the same unit twice" \
+    "$J" issue --ca ca --reg-id JCS-2025-000200 --unit-serial SN0001 -o u1b.der
+expect_err_contains "unit SN0001 of registration JCS-2025-000200 already has label"
+expect_true "no file for the refused label" no_file u1b.der
+expect_rc 2 "issue for an unknown registration" \
+    "$J" issue --ca ca --reg-id JCS-NOPE -o n.der
+expect_err_contains "no registration JCS-NOPE"
+expect_true "no file written" no_file n.der
+expect_rc 2 "issue with fields that contradict the registration" \
+    "$J" issue --ca ca --reg-id JCS-2025-000200 --scheme jcstar --level 4 \
+    --lab Lab --vendor V --product P --model M -o x.der
+expect_err_contains "exists with other fields"
+expect_rc 0 "issue with all fields makes the registration" issue_ref ca r.der
+expect_rc 0 "show reads the unit label" "$J" show u1.der
+expect_out_contains "unit serial       SN0001"
+expect_out_contains "JC-STAR ★2"
+
+S1=$("$J" show --json u1.der | grep -o '"serial":"[0-9a-f]*"' | cut -d'"' -f4)
+expect_rc 0 "list shows every label" "$J" list --ca ca
+expect_err_contains "3 labels"
+expect_out_contains "$S1  valid"
+expect_rc 0 "list --reg-id --json" "$J" list --ca ca --reg-id JCS-2025-000200 --json
+check "two labels of that registration" test "$(count_lines "$W/.out")" = 2
+expect_rc 0 "show --ca --serial" "$J" show --ca ca --serial "$S1"
+expect_out_contains "SN0001"
+expect_out_contains "issued"
+expect_rc 2 "show --ca --serial of an unknown serial" \
+    "$J" show --ca ca --serial 0123456789abcdef01
+expect_err_contains "no label with serial 0123456789abcdef01"
+
+# ---- revocation ----
+"$J" trust export --ca ca -o trust.pem -q
+expect_rc 0 "revoke one label" \
+    "$J" revoke --ca ca --serial "$S1" --reason key-compromise
+expect_err_contains "revoked label $S1 (key-compromise)"
+expect_rc 0 "revoking it again changes nothing" \
+    "$J" revoke --ca ca --serial "$S1" --reason superseded
+expect_err_contains "already revoked"
+expect_rc 2 "revoke an unknown serial" \
+    "$J" revoke --ca ca --serial 0123456789abcdef01 --reason superseded
+expect_err_contains "no label with serial"
+expect_rc 2 "revoke without a reason" "$J" revoke --ca ca --serial "$S1"
+expect_err_contains "--reason is required"
+expect_rc 2 "revoke with an unknown reason" \
+    "$J" revoke --ca ca --serial "$S1" --reason bored
+expect_err_contains "unknown --reason 'bored'"
+expect_rc 2 "revoke both a serial and a registration" \
+    "$J" revoke --ca ca --serial "$S1" --reg-id JCS-2025-000200 --reason superseded
+expect_err_contains "one of them"
+expect_rc 0 "list --status revoked" "$J" list --ca ca --status revoked
+expect_out_contains "$S1  revoked"
+expect_out_contains "key-compromise"
+expect_rc 0 "withdraw the registration" \
+    "$J" revoke --ca ca --reg-id JCS-2025-000200 --reason privilege-withdrawn
+expect_err_contains "1 label revoked"
+expect_rc 2 "no new label from a withdrawn registration" \
+    "$J" issue --ca ca --reg-id JCS-2025-000200 -o w.der
+expect_err_contains "was withdrawn on"
+expect_rc 0 "list --status valid leaves the withdrawn ones out" \
+    "$J" list --ca ca --status valid
+expect_err_contains "1 label"
+
+# ---- CRLs, revoked labels and signers ----
+expect_rc 0 "crl writes a signed CRL" "$J" crl --ca ca -o crl1.pem
+expect_true "a copy is kept in the CA" test -s ca/labels.crl
+expect_rc 0 "openssl reads the CRL" openssl crl -in crl1.pem -noout -text
+expect_out_contains "X509v3 CRL Number"
+expect_out_contains "Key Compromise"
+expect_out_contains "$(echo "$S1" | tr a-f A-F)"
+N1=$(openssl crl -in crl1.pem -noout -crlnumber | cut -d= -f2)
+expect_rc 0 "a second CRL" "$J" crl --ca ca -o crl2.pem --next-update-days 30
+N2=$(openssl crl -in crl2.pem -noout -crlnumber | cut -d= -f2)
+check "CRL numbers increase ($N1 < $N2)" test $((N1)) -lt $((N2))
+expect_rc 2 "crl --next-update-days 0" "$J" crl --ca ca -o x.pem --next-update-days 0
+expect_err_contains "--next-update-days must be 1 to 366"
+expect_rc 2 "crl without -o" "$J" crl --ca ca
+expect_err_contains "-o FILE is required"
+expect_rc 0 "trust export includes the CRL" "$J" trust export --ca ca -o trust-crl.pem
+expect_true "the bundle holds an X509 CRL" grep -q "BEGIN X509 CRL" trust-crl.pem
+expect_rc 1 "verify rejects the revoked label" "$J" verify --trust trust-crl.pem u1.der
+expect_out_contains "NOT VALID (revoked)"
+expect_out_contains "was revoked on $(date -u +%Y-%m-%d): key-compromise"
+expect_rc 0 "the old bundle (no CRL) still says valid: publish bundles" \
+    "$J" verify --trust trust.pem r.der
+expect_rc 0 "--require-fresh-crl with a fresh CRL" \
+    "$J" verify --trust trust-crl.pem --require-fresh-crl r.der
+expect_rc 1 "--require-fresh-crl past the CRL's next update" \
+    "$J" verify --trust trust-crl.pem --require-fresh-crl --at "$(utc_in_days 60)" r.der
+expect_out_contains "stale-crl"
+expect_rc 1 "--require-fresh-crl without any CRL" \
+    "$J" verify --trust trust.pem --require-fresh-crl r.der
+expect_out_contains "has no label CRL"
+
+# a compromised signer: rotate, then revoke the old one
+OLD=$("$J" show --json r.der | grep -o '"issuer_key_id":"[0-9a-f]*"' | cut -d'"' -f4)
+expect_rc 2 "revoke-signer refuses the current signer" \
+    "$J" ca revoke-signer --dir ca --key-id "$OLD" --reason key-compromise
+expect_err_contains "is the current one"
+"$J" ca rotate --dir ca -q
+expect_rc 0 "revoke-signer after a rotation" \
+    "$J" ca revoke-signer --dir ca --key-id "$OLD" --reason key-compromise
+expect_true "signers.crl written" test -s ca/signers.crl
+expect_rc 2 "revoke-signer of an unknown key id" \
+    "$J" ca revoke-signer --dir ca --key-id 0011223344556677 --reason superseded
+expect_err_contains "no signer with key id 0011223344556677"
+"$J" trust export --ca ca -o trust-rs.pem -q
+expect_rc 1 "labels of the revoked signer fail" "$J" verify --trust trust-rs.pem r.der
+expect_out_contains "signer $OLD"
+expect_out_contains "was revoked on"
+expect_out_contains "key-compromise"
+expect_rc 0 "labels of the new signer verify" issue_ref ca r2.der
+expect_rc 0 "a label of the new signer is valid" "$J" verify --trust trust-rs.pem r2.der
+
+# ---- audit log ----
+expect_rc 0 "audit verify: intact" "$J" audit verify --ca ca
+expect_out_contains "audit log intact"
+N=$(sqlite3 ca/registry.db "SELECT count(*) FROM audit")
+check "every operation was audited ($N entries)" test "$N" -ge 7
+cp ca/registry.db reg.bak
+sqlite3 ca/registry.db "UPDATE audit SET subject='JCS-EVIL' WHERE seq=2"
+expect_rc 1 "audit verify: an edited entry" "$J" audit verify --ca ca
+expect_err_contains "entry 2: its contents were changed"
+cp reg.bak ca/registry.db
+sqlite3 ca/registry.db "DELETE FROM audit WHERE seq=3"
+expect_rc 1 "audit verify: a deleted entry" "$J" audit verify --ca ca
+expect_err_contains "entry 3: it is missing"
+cp reg.bak ca/registry.db
+sqlite3 ca/registry.db "UPDATE audit SET seq=-seq WHERE seq IN (3,4);
+    UPDATE audit SET seq=4 WHERE seq=-3; UPDATE audit SET seq=3 WHERE seq=-4"
+expect_rc 1 "audit verify: two entries swapped" "$J" audit verify --ca ca
+expect_err_contains "broken at entry 3"
+cp reg.bak ca/registry.db
+sqlite3 ca/registry.db "DELETE FROM audit WHERE seq=(SELECT max(seq) FROM audit)"
+expect_rc 1 "audit verify: the last entry removed" "$J" audit verify --ca ca
+expect_err_contains "the last ones were removed"
+cp reg.bak ca/registry.db
+expect_rc 0 "audit verify after restoring" "$J" audit verify --ca ca
+check "the registry passes PRAGMA integrity_check" \
+    test "$(sqlite3 ca/registry.db 'PRAGMA integrity_check')" = ok
+
+# ---- batch issuance ----
+"$J" register --ca ca --reg-id JCS-B --scheme jcstar --level 1 --vendor V \
+    --product Camera --model C-1 -q
+{ echo unit_serial; for i in $(seq 1 600); do echo "SN-$i"; done; } > units.csv
+mkdir out
+expect_rc 0 "batch: 600 units" \
+    "$J" issue --ca ca --reg-id JCS-B --batch units.csv --out-dir out
+expect_err_contains "600 units; 600 issued now, 0 issued before; 600 files"
+check "600 label files" test "$(ls out | wc -l)" = 600
+expect_rc 0 "batch again: nothing to do" \
+    "$J" issue --ca ca --reg-id JCS-B --batch units.csv --out-dir out
+expect_err_contains "0 issued now, 600 issued before; 0 files"
+rm out/SN-17.der
+expect_rc 0 "batch again rewrites a missing file" \
+    "$J" issue --ca ca --reg-id JCS-B --batch units.csv --out-dir out
+expect_err_contains "1 files written"
+expect_rc 0 "a batch label verifies" "$J" verify --trust trust-rs.pem out/SN-17.der
+expect_out_contains "unit SN-17"
+
+printf 'unit_serial\n"SN-A\nSN-B"\n"SN-C"junk\nSN B\nSN,C\nSN-D\nSN-D\n%s\n\nSN-E\n' \
+    "$(printf 'X%.0s' $(seq 40))" > bad.csv
+mkdir out-bad
+expect_rc 2 "batch: every bad line is reported, nothing issued" \
+    "$J" issue --ca ca --reg-id JCS-B --batch bad.csv --out-dir out-bad
+expect_err_contains "bad lines; nothing was issued"
+expect_err_contains "line 2: unterminated quote"
+expect_err_contains "line 3: a quote inside an unquoted field"
+expect_err_contains "line 4: text after the closing quote"
+expect_err_contains "line 5: unit serial may hold only"
+expect_err_contains "line 6: more than one field"
+expect_err_contains "line 8: unit serial SN-D is already on line 7"
+expect_err_contains "line 9: unit serial is"
+expect_err_contains "line 10: empty unit serial"
+check "nothing written" test -z "$(ls out-bad)"
+printf 'serial\nSN-1\n' > nohead.csv
+expect_rc 2 "batch: a missing header" \
+    "$J" issue --ca ca --reg-id JCS-B --batch nohead.csv --out-dir out-bad
+expect_err_contains "expected the header line 'unit_serial'"
+printf 'unit_serial\n' > empty.csv
+expect_rc 2 "batch: no rows" \
+    "$J" issue --ca ca --reg-id JCS-B --batch empty.csv --out-dir out-bad
+expect_err_contains "no unit serials"
+expect_rc 2 "batch: output directory missing" \
+    "$J" issue --ca ca --reg-id JCS-B --batch units.csv --out-dir nowhere
+expect_err_contains "output directory nowhere does not exist"
+expect_rc 2 "batch: withdrawn registration" \
+    "$J" issue --ca ca --reg-id JCS-2025-000200 --batch units.csv --out-dir out-bad
+expect_err_contains "was withdrawn"
+
+# kill -9 in the middle, then resume
+"$J" register --ca ca --reg-id JCS-K --scheme jcstar --level 1 --vendor V \
+    --product Sensor --model S-1 -q
+{ echo unit_serial; for i in $(seq 1 4000); do echo "K$i"; done; } > k.csv
+mkdir out-k
+"$J" issue --ca ca --reg-id JCS-K --batch k.csv --out-dir out-k -q &
+pid=$!
+for _ in $(seq 1 600); do
+	[ "$(ls out-k | wc -l)" -ge 300 ] && break
+	sleep 0.05
+done
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+BEFORE=$(ls out-k | wc -l)
+check "the batch was killed part-way ($BEFORE files)" \
+    test "$BEFORE" -gt 0 -a "$BEFORE" -lt 4000
+expect_rc 0 "re-running the killed batch finishes it" \
+    "$J" issue --ca ca --reg-id JCS-K --batch k.csv --out-dir out-k
+expect_err_contains "4000 units"
+check "4000 files" test "$(ls out-k | wc -l)" = 4000
+check "4000 labels recorded for JCS-K, each unit once" test \
+    "$(sqlite3 ca/registry.db "SELECT count(*), count(DISTINCT unit_serial) FROM labels WHERE reg_id='JCS-K'")" = "4000|4000"
+check "no temporary files left" test -z "$(ls out-k | grep -v '\.der$')"
+check "the registry is consistent after the kill" \
+    test "$(sqlite3 ca/registry.db 'PRAGMA integrity_check')" = ok
+expect_rc 0 "the audit chain is intact after the kill" "$J" audit verify --ca ca
+
+# two issuers at once on one CA
+"$J" register --ca ca --reg-id JCS-P1 --scheme jcstar --level 1 --vendor V \
+    --product A --model A -q
+"$J" register --ca ca --reg-id JCS-P2 --scheme jcstar --level 1 --vendor V \
+    --product B --model B -q
+{ echo unit_serial; for i in $(seq 1 500); do echo "P$i"; done; } > p.csv
+mkdir out-p1 out-p2
+"$J" issue --ca ca --reg-id JCS-P1 --batch p.csv --out-dir out-p1 -q & a=$!
+"$J" issue --ca ca --reg-id JCS-P2 --batch p.csv --out-dir out-p2 -q & b=$!
+for i in $(seq 1 20); do
+	"$J" issue --ca ca --reg-id JCS-P1 --unit-serial "Q$i" -o "q$i.der" -q &
+done
+wait "$a"; ra=$?
+wait "$b"; rb=$?
+wait
+check "both concurrent batches succeeded ($ra, $rb)" test "$ra$rb" = 00
+check "twenty concurrent single issues succeeded" \
+    test "$(ls q*.der | wc -l)" = 20
+check "1020 labels for the two registrations, serials unique" test \
+    "$(sqlite3 ca/registry.db "SELECT count(*), count(DISTINCT serial) FROM labels WHERE reg_id IN ('JCS-P1','JCS-P2')")" = "1020|1020"
+expect_rc 0 "audit chain intact after concurrent writers" "$J" audit verify --ca ca
+
+# ---- faults ----
+"$J" ca init --dir ca2 --name "Other" -q
+cp ca2/registry.db good.db
+echo "this is not a database" > ca2/registry.db
+expect_rc 2 "a registry that is not a database" "$J" list --ca ca2
+expect_err_contains "is not a jcstar registry (not an SQLite database)"
+rm -f ca2/registry.db*
+sqlite3 ca2/registry.db "CREATE TABLE t(a)"
+expect_rc 2 "an SQLite file of another application" "$J" list --ca ca2
+expect_err_contains "an SQLite database of another application"
+rm -f ca2/registry.db*
+cp good.db ca2/registry.db
+sqlite3 ca2/registry.db "PRAGMA user_version=99"
+expect_rc 2 "a registry from a newer jcstar" "$J" list --ca ca2
+expect_err_contains "is from a newer jcstar (registry format 99"
+rm -f ca2/registry.db*
+cp good.db ca2/registry.db
+
+mkdir ro
+mount --bind ca2 ro && mount -o remount,ro,bind ro
+expect_rc 2 "issue in a read-only CA directory" issue_ref ro ro.der
+expect_err_contains "is not writable"
+expect_true "no label file" no_file ro.der
+umount ro
+
+mkdir small
+mount -t tmpfs -o size=600k tmpfs small
+"$J" ca init --dir small/ca --name "Small" -q
+"$J" register --ca small/ca --reg-id JCS-F --scheme jcstar --level 1 \
+    --vendor V --product P --model M -q
+{ echo unit_serial; for i in $(seq 1 5000); do echo "F$i"; done; } > f.csv
+mkdir small/out
+expect_rc 2 "a batch on a full disk stops with a clear error" \
+    "$J" issue --ca small/ca --reg-id JCS-F --batch f.csv --out-dir small/out
+expect_err_contains "No space left on device"
+check "the registry is consistent on the full disk" \
+    test "$(sqlite3 small/ca/registry.db 'PRAGMA integrity_check')" = ok
+REC=$(sqlite3 small/ca/registry.db "SELECT count(*) FROM labels")
+FILES=$(ls small/out | grep -c '\.der$' || true)
+check "every written file is recorded ($FILES files, $REC records)" \
+    test "$FILES" -le "$REC"
+expect_rc 0 "the audit chain is intact on the full disk" \
+    "$J" audit verify --ca small/ca
+umount small
+
+cli_summary

@@ -1,0 +1,513 @@
+/* test_registry.c - registrations, issuing from them, listing, revoking,
+ * the audit chain, batch issuance and concurrent writers, through the
+ * library with a real SQLite file. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "testutil.h"
+
+static char *tmp;
+static char prof[4096];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	tmp = tu_tmpdir();
+	snprintf(prof, sizeof(prof), "%s/profiles", tmp);
+	if (mkdir(prof, 0700) != 0)
+		return 1;
+	tu_profiles(prof, NULL, 1827);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	tu_rmrf(tmp);
+	free(tmp);
+	return 0;
+}
+
+static char *
+new_ca(const char *name)
+{
+	jcs_ctx *ctx = jcs_ctx_new();
+	char *dir = malloc(4200);
+	jcs_ca_init_opts o;
+
+	snprintf(dir, 4200, "%s/%s", tmp, name);
+	memset(&o, 0, sizeof(o));
+	o.dir = dir;
+	o.name = "Example Certification Body";
+	o.profile_dir = prof;
+	if (jcs_ca_init(ctx, &o) == -1)
+		fail_msg("ca init: %s", jcs_ctx_message(ctx));
+	jcs_ctx_free(ctx);
+	return dir;
+}
+
+static jcs_registration
+reg_of(const char *id, int level, const char *lab)
+{
+	jcs_registration r;
+	jcs_label_fields f = tu_ref_fields();
+
+	memset(&r, 0, sizeof(r));
+	r.scheme = JCS_SCHEME_JCSTAR;
+	r.level = level;
+	r.product = f.product;
+	r.product.reg_id = id;
+	r.lab = lab;
+	r.support_until = f.support_until;
+	return r;
+}
+
+static int
+count_cb(void *arg, const jcs_record *rec)
+{
+	(void)rec;
+	(*(int *)arg)++;
+	return 0;
+}
+
+struct seen {
+	char serial[64];
+	int status, reason;
+	char unit[40];
+};
+
+static int
+keep_cb(void *arg, const jcs_record *rec)
+{
+	struct seen *s = arg;
+
+	snprintf(s->serial, sizeof(s->serial), "%s", rec->serial_hex);
+	snprintf(s->unit, sizeof(s->unit), "%s",
+	    rec->unit_serial != NULL ? rec->unit_serial : "-");
+	s->status = rec->status;
+	s->reason = rec->reason;
+	return 0;
+}
+
+static void
+test_register_and_issue(void **state)
+{
+	char *dir = new_ca("reg");
+	jcs_ctx *ctx = jcs_ctx_new();
+	jcs_ca *ca = jcs_ca_open(ctx, dir, NULL);
+	jcs_registration r = reg_of("JCS-R-1", 2, NULL);
+	jcs_registration bad;
+	jcs_label *l, *u;
+	struct seen s;
+	int n = 0;
+
+	(void)state;
+	assert_non_null(ca);
+	assert_int_equal(jcs_ca_register(ctx, ca, &r), 0);
+	assert_int_equal(jcs_ca_register(ctx, ca, &r), -1);
+	assert_err(ctx, JCS_ERR_EXISTS);
+	/* rules apply to registrations */
+	bad = reg_of("JCS-R-3", 3, NULL);
+	assert_int_equal(jcs_ca_register(ctx, ca, &bad), -1);
+	assert_err(ctx, JCS_ERR_POLICY_RULE);
+	bad = reg_of("JCS-R-5", 5, "Lab");
+	assert_int_equal(jcs_ca_register(ctx, ca, &bad), -1);
+	assert_err(ctx, JCS_ERR_INVALID_ARG);
+	bad = reg_of("bad id", 1, NULL);
+	assert_int_equal(jcs_ca_register(ctx, ca, &bad), -1);
+	assert_msg(ctx, "registration id may hold only");
+
+	l = jcs_ca_issue_registered(ctx, ca, "JCS-R-1", NULL, NULL);
+	assert_non_null(l);
+	assert_int_equal(jcs_label_get_fields(l)->level, 2);
+	assert_string_equal(jcs_label_get_fields(l)->product.vendor,
+	    "Example Electronics Co., Ltd.");
+	u = jcs_ca_issue_registered(ctx, ca, "JCS-R-1", "SN-1", NULL);
+	assert_non_null(u);
+	assert_string_equal(jcs_label_get_fields(u)->product.unit_serial,
+	    "SN-1");
+	jcs_label_free(u);
+	assert_null(jcs_ca_issue_registered(ctx, ca, "JCS-R-1", "SN-1", NULL));
+	assert_err(ctx, JCS_ERR_EXISTS);
+	assert_msg(ctx, "already has label");
+	assert_null(jcs_ca_issue_registered(ctx, ca, "JCS-NONE", NULL, NULL));
+	assert_err(ctx, JCS_ERR_NOT_FOUND);
+
+	/* recorded, and found again by serial */
+	assert_int_equal(jcs_ca_list(ctx, ca, NULL, 0, 0, count_cb, &n), 2);
+	assert_int_equal(n, 2);
+	assert_int_equal(jcs_ca_find(ctx, ca, jcs_label_serial_hex(l),
+	    keep_cb, &s), 0);
+	assert_string_equal(s.serial, jcs_label_serial_hex(l));
+	assert_int_equal(s.status, JCS_STATUS_VALID);
+	assert_int_equal(jcs_ca_find(ctx, ca, "00aa", keep_cb, &s), -1);
+	assert_err(ctx, JCS_ERR_NOT_FOUND);
+
+	/* revoke one, then the registration */
+	assert_int_equal(jcs_ca_revoke(ctx, ca, jcs_label_serial_hex(l), NULL,
+	    JCS_REASON_KEY_COMPROMISE), 1);
+	assert_int_equal(jcs_ca_revoke(ctx, ca, jcs_label_serial_hex(l), NULL,
+	    JCS_REASON_SUPERSEDED), 0);
+	assert_int_equal(jcs_ca_find(ctx, ca, jcs_label_serial_hex(l),
+	    keep_cb, &s), 0);
+	assert_int_equal(s.status, JCS_STATUS_REVOKED);
+	assert_int_equal(s.reason, JCS_REASON_KEY_COMPROMISE);
+	assert_int_equal(jcs_ca_revoke(ctx, ca, NULL, "JCS-R-1",
+	    JCS_REASON_PRIVILEGE_WITHDRAWN), 1);
+	assert_null(jcs_ca_issue_registered(ctx, ca, "JCS-R-1", "SN-2", NULL));
+	assert_err(ctx, JCS_ERR_REVOKED);
+	assert_msg(ctx, "withdrawn");
+	assert_int_equal(jcs_ca_revoke(ctx, ca, NULL, NULL, 0), -1);
+	assert_err(ctx, JCS_ERR_INVALID_ARG);
+	assert_int_equal(jcs_ca_revoke(ctx, ca, NULL, "JCS-NONE", 0), -1);
+	assert_err(ctx, JCS_ERR_NOT_FOUND);
+	n = 0;
+	assert_int_equal(jcs_ca_list(ctx, ca, "JCS-R-1", JCS_STATUS_REVOKED, 0,
+	    count_cb, &n), 2);
+	n = 0;
+	assert_int_equal(jcs_ca_list(ctx, ca, NULL, JCS_STATUS_VALID, 0,
+	    count_cb, &n), 0);
+	/* in two years' time an unrevoked label would be expired */
+	{
+		jcs_registration r2 = reg_of("JCS-R-2", 1, NULL);
+		jcs_label *x;
+
+		assert_int_equal(jcs_ca_register(ctx, ca, &r2), 0);
+		x = jcs_ca_issue_registered(ctx, ca, "JCS-R-2", NULL, NULL);
+		n = 0;
+		assert_int_equal(jcs_ca_list(ctx, ca, NULL, JCS_STATUS_EXPIRED,
+		    jcs_label_get_fields(x)->not_after + 1, count_cb, &n), 1);
+		jcs_label_free(x);
+	}
+	assert_true(jcs_ca_audit_verify(ctx, ca) >= 7);
+	jcs_label_free(l);
+	jcs_ca_free(ca);
+	jcs_ctx_free(ctx);
+	free(dir);
+}
+
+/* jcs_ca_issue with product fields registers them, once. */
+static void
+test_issue_with_fields(void **state)
+{
+	char *dir = new_ca("fields");
+	jcs_ctx *ctx = jcs_ctx_new();
+	jcs_ca *ca = jcs_ca_open(ctx, dir, NULL);
+	jcs_label_fields f = tu_ref_fields();
+	jcs_issue_opts io;
+	jcs_label *a, *b;
+
+	(void)state;
+	memset(&io, 0, sizeof(io));
+	io.scheme = JCS_SCHEME_JCSTAR;
+	io.level = 1;
+	io.product = f.product;
+	a = jcs_ca_issue(ctx, ca, &io);
+	assert_non_null(a);
+	b = jcs_ca_issue(ctx, ca, &io);
+	assert_non_null(b);
+	assert_string_not_equal(jcs_label_serial_hex(a),
+	    jcs_label_serial_hex(b));
+	io.level = 2;
+	assert_null(jcs_ca_issue(ctx, ca, &io));
+	assert_err(ctx, JCS_ERR_EXISTS);
+	assert_msg(ctx, "exists with other fields");
+	jcs_label_free(a);
+	jcs_label_free(b);
+	jcs_ca_free(ca);
+	jcs_ctx_free(ctx);
+	free(dir);
+}
+
+static void
+sql(const char *db, const char *stmt)
+{
+	sqlite3 *h;
+
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	if (sqlite3_exec(h, stmt, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", stmt, sqlite3_errmsg(h));
+	sqlite3_close(h);
+}
+
+static void
+copy_file(const char *from, const char *to)
+{
+	size_t n;
+	uint8_t *b = tu_read(from, &n);
+
+	tu_write(to, b, n);
+	free(b);
+}
+
+static const struct tamper {
+	const char *name;
+	const char *sql;
+	const char *msg;
+} tampers[] = {
+	{ "edit a subject", "UPDATE audit SET subject='X' WHERE seq=2",
+	  "entry 2: its contents were changed" },
+	{ "edit a time", "UPDATE audit SET time=time+1 WHERE seq=3",
+	  "entry 3: its contents were changed" },
+	{ "edit a result and its hash",
+	  "UPDATE audit SET result='fail', hash='00' WHERE seq=2",
+	  "broken at entry 2" },
+	{ "delete an entry", "DELETE FROM audit WHERE seq=2",
+	  "entry 2: it is missing" },
+	{ "delete the last entry",
+	  "DELETE FROM audit WHERE seq=(SELECT max(seq) FROM audit)",
+	  "the last ones were removed" },
+	{ "swap two entries", "UPDATE audit SET seq=-seq WHERE seq IN (2,3);"
+	  "UPDATE audit SET seq=3 WHERE seq=-2;"
+	  "UPDATE audit SET seq=2 WHERE seq=-3",
+	  "broken at entry 2" },
+	{ "insert an entry", "INSERT INTO audit VALUES (99, 0, 'issue', 'x', "
+	  "'ok', 'a', 'b')", "entry" },
+};
+
+static void
+test_audit_tampering(void **state)
+{
+	char *dir = new_ca("audit"), db[4300], backup[4300];
+	jcs_ctx *ctx = jcs_ctx_new();
+	jcs_ca *ca = jcs_ca_open(ctx, dir, NULL);
+	jcs_registration r = reg_of("JCS-A", 1, NULL);
+
+	(void)state;
+	assert_int_equal(jcs_ca_register(ctx, ca, &r), 0);
+	for (int i = 0; i < 3; i++) {
+		jcs_label *l = jcs_ca_issue_registered(ctx, ca, "JCS-A", NULL,
+		    NULL);
+
+		assert_non_null(l);
+		jcs_label_free(l);
+	}
+	assert_int_equal(jcs_ca_audit_verify(ctx, ca), 5);
+	jcs_ca_free(ca);
+	snprintf(db, sizeof(db), "%s/registry.db", dir);
+	snprintf(backup, sizeof(backup), "%s/backup.db", tmp);
+	/* fold the WAL in so that a file copy is the whole database */
+	sql(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+	copy_file(db, backup);
+	for (size_t i = 0; i < sizeof(tampers) / sizeof(tampers[0]); i++) {
+		copy_file(backup, db);
+		sql(db, tampers[i].sql);
+		ca = jcs_ca_open(ctx, dir, NULL);
+		if (jcs_ca_audit_verify(ctx, ca) != -1)
+			fail_msg("%s: not detected", tampers[i].name);
+		if (jcs_ctx_error(ctx) != JCS_ERR_AUDIT ||
+		    strstr(jcs_ctx_message(ctx), tampers[i].msg) == NULL)
+			fail_msg("%s: got '%s'", tampers[i].name,
+			    jcs_ctx_message(ctx));
+		jcs_ca_free(ca);
+	}
+	copy_file(backup, db);
+	ca = jcs_ca_open(ctx, dir, NULL);
+	assert_int_equal(jcs_ca_audit_verify(ctx, ca), 5);
+	jcs_ca_free(ca);
+	jcs_ctx_free(ctx);
+	free(dir);
+}
+
+static void
+test_bad_registries(void **state)
+{
+	char *dir = new_ca("badreg"), db[4300];
+	jcs_ctx *ctx = jcs_ctx_new();
+	jcs_ca *ca;
+	int n = 0;
+
+	(void)state;
+	snprintf(db, sizeof(db), "%s/registry.db", dir);
+	sql(db, "PRAGMA user_version=7");
+	ca = jcs_ca_open(ctx, dir, NULL);
+	assert_int_equal(jcs_ca_list(ctx, ca, NULL, 0, 0, count_cb, &n), -1);
+	assert_err(ctx, JCS_ERR_REGISTRY);
+	assert_msg(ctx, "newer jcstar (registry format 7");
+	jcs_ca_free(ca);
+	unlink(db);
+	tu_write(db, "garbage, not SQLite at all", 26);
+	ca = jcs_ca_open(ctx, dir, NULL);
+	assert_int_equal(jcs_ca_audit_verify(ctx, ca), -1);
+	assert_err(ctx, JCS_ERR_REGISTRY);
+	assert_msg(ctx, "not an SQLite database");
+	jcs_ca_free(ca);
+	unlink(db);
+	sql(db, "CREATE TABLE other(x)");
+	ca = jcs_ca_open(ctx, dir, NULL);
+	assert_int_equal(jcs_ca_list(ctx, ca, NULL, 0, 0, count_cb, &n), -1);
+	assert_msg(ctx, "another application");
+	jcs_ca_free(ca);
+	unlink(db);
+	/* a CA without a registry gets a new one on first use */
+	ca = jcs_ca_open(ctx, dir, NULL);
+	assert_int_equal(jcs_ca_list(ctx, ca, NULL, 0, 0, count_cb, &n), 0);
+	jcs_ca_free(ca);
+	jcs_ctx_free(ctx);
+	free(dir);
+}
+
+static const struct csv_case {
+	const char *name, *text, *msg;
+} csv_cases[] = {
+	{ "no header", "SN1\nSN2\n", "expected the header line 'unit_serial'" },
+	{ "empty file", "", "expected the header line" },
+	{ "header only", "unit_serial\n", "no unit serials" },
+	{ "duplicate", "unit_serial\nA\nB\nA\n", "line 4: unit serial A is "
+	  "already on line 2" },
+	{ "bad quoting", "unit_serial\n\"A\n", "line 2: unterminated quote" },
+	{ "two fields", "unit_serial\nA,B\n", "line 2: more than one field" },
+	{ "over-long", "unit_serial\n"
+	  "0123456789012345678901234567890123456789\n", "line 2: unit serial is" },
+	{ "bad character", "unit_serial\nA B\n", "line 2: unit serial may hold" },
+	{ "blank line", "unit_serial\nA\n\nB\n", "line 3: empty unit serial" },
+};
+
+static void
+test_batch(void **state)
+{
+	char *dir = new_ca("batch"), csv[4300], out[4300], path[4400];
+	jcs_ctx *ctx = jcs_ctx_new();
+	jcs_ca *ca = jcs_ca_open(ctx, dir, NULL);
+	jcs_registration r = reg_of("JCS-B", 1, NULL);
+	jcs_batch_opts bo;
+	jcs_batch_result res;
+	FILE *f;
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(jcs_ca_register(ctx, ca, &r), 0);
+	snprintf(csv, sizeof(csv), "%s/units.csv", tmp);
+	snprintf(out, sizeof(out), "%s/out", tmp);
+	assert_int_equal(mkdir(out, 0700), 0);
+	memset(&bo, 0, sizeof(bo));
+	bo.reg_id = "JCS-B";
+	bo.csv_path = csv;
+	bo.out_dir = out;
+	for (size_t i = 0; i < sizeof(csv_cases) / sizeof(csv_cases[0]); i++) {
+		tu_write(csv, csv_cases[i].text, strlen(csv_cases[i].text));
+		if (jcs_ca_issue_batch(ctx, ca, &bo, &res) != -1)
+			fail_msg("%s: accepted", csv_cases[i].name);
+		if (strstr(jcs_ctx_message(ctx), csv_cases[i].msg) == NULL)
+			fail_msg("%s: got '%s'", csv_cases[i].name,
+			    jcs_ctx_message(ctx));
+		assert_int_equal(res.issued, 0);
+	}
+	f = fopen(csv, "w");
+	fputs("unit_serial\r\n\"SN/1\"\r\n", f);
+	for (int i = 2; i <= 700; i++)
+		fprintf(f, "SN-%d\r\n", i);
+	fclose(f);
+	assert_int_equal(jcs_ca_issue_batch(ctx, ca, &bo, &res), 0);
+	assert_int_equal(res.rows, 700);
+	assert_int_equal(res.issued, 700);
+	assert_int_equal(res.files, 700);
+	snprintf(path, sizeof(path), "%s/SN%%2F1.der", out);
+	assert_int_equal(stat(path, &st), 0);
+	/* again: nothing new, a missing file comes back */
+	snprintf(path, sizeof(path), "%s/SN-300.der", out);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(jcs_ca_issue_batch(ctx, ca, &bo, &res), 0);
+	assert_int_equal(res.issued, 0);
+	assert_int_equal(res.existing, 700);
+	assert_int_equal(res.files, 1);
+	assert_int_equal(stat(path, &st), 0);
+	/* stdin, a missing output directory */
+	bo.csv_path = "-";
+	assert_int_equal(jcs_ca_issue_batch(ctx, ca, &bo, &res), -1);
+	assert_err(ctx, JCS_ERR_INVALID_ARG);
+	bo.csv_path = csv;
+	bo.out_dir = "/nonexistent/out";
+	assert_int_equal(jcs_ca_issue_batch(ctx, ca, &bo, &res), -1);
+	assert_err(ctx, JCS_ERR_IO);
+	jcs_ca_free(ca);
+	jcs_ctx_free(ctx);
+	free(dir);
+}
+
+/* Four processes issue into one CA at once: all succeed, serials unique,
+ * units never doubled. */
+static void
+test_concurrent_issuers(void **state)
+{
+	char *dir = new_ca("conc"), db[4300];
+	jcs_ctx *ctx = jcs_ctx_new();
+	jcs_ca *ca = jcs_ca_open(ctx, dir, NULL);
+	jcs_registration r = reg_of("JCS-C", 1, NULL);
+	pid_t pids[4];
+	sqlite3 *h;
+	sqlite3_stmt *st;
+
+	(void)state;
+	assert_int_equal(jcs_ca_register(ctx, ca, &r), 0);
+	jcs_ca_free(ca);
+	for (int p = 0; p < 4; p++) {
+		if ((pids[p] = fork()) == 0) {
+			jcs_ctx *c = jcs_ctx_new();
+			jcs_ca *a = jcs_ca_open(c, dir, NULL);
+			int bad = 0;
+
+			for (int i = 0; i < 40; i++) {
+				char unit[32];
+				jcs_label *l;
+
+				/* units 0..59 wanted by every process */
+				snprintf(unit, sizeof(unit), "U%d",
+				    (i * 3 + p) % 60);
+				l = jcs_ca_issue_registered(c, a, "JCS-C",
+				    unit, NULL);
+				if (l == NULL &&
+				    jcs_ctx_error(c) != JCS_ERR_EXISTS)
+					bad = 1;
+				jcs_label_free(l);
+			}
+			jcs_ca_free(a);
+			jcs_ctx_free(c);
+			_exit(bad);
+		}
+	}
+	for (int p = 0; p < 4; p++) {
+		int status;
+
+		assert_int_equal(waitpid(pids[p], &status, 0), pids[p]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	snprintf(db, sizeof(db), "%s/registry.db", dir);
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT count(*), "
+	    "count(DISTINCT serial), count(DISTINCT unit_serial) FROM labels",
+	    -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 60);
+	assert_int_equal(sqlite3_column_int(st, 1), 60);
+	assert_int_equal(sqlite3_column_int(st, 2), 60);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	ca = jcs_ca_open(ctx, dir, NULL);
+	assert_int_equal(jcs_ca_audit_verify(ctx, ca), 1 + 1 + 60);
+	jcs_ca_free(ca);
+	jcs_ctx_free(ctx);
+	free(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_register_and_issue),
+		cmocka_unit_test(test_issue_with_fields),
+		cmocka_unit_test(test_audit_tampering),
+		cmocka_unit_test(test_bad_registries),
+		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_concurrent_issuers),
+	};
+
+	return cmocka_run_group_tests_name("registry", tests, setup, teardown);
+}
