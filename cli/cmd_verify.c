@@ -130,24 +130,36 @@ static void
 payloads_from_stdin(jcs_ctx *ctx, const jcs_trust *trust,
     const jcs_verify_opts *vo, int json, int *rc)
 {
-	char *line = NULL, name[32];
-	size_t cap = 0;
-	ssize_t n;
+	/* a fixed buffer: a line longer than any payload is refused without
+	 * reading it into memory */
+	static char line[JCS_PAYLOAD_MAX + 3];
+	char name[32];
 	long lineno = 0;
 
-	while ((n = getline(&line, &cap, stdin)) != -1) {
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		size_t n = strlen(line);
+
 		lineno++;
+		snprintf(name, sizeof(name), "line %ld", lineno);
+		if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
+			int ch;
+
+			while ((ch = getchar()) != EOF && ch != '\n')
+				;
+			jcs_label_free(jcs_label_from_payload(ctx, line,
+			    JCS_PAYLOAD_MAX + 1));
+			check_one(ctx, trust, vo, name, NULL, json, rc);
+			continue;
+		}
 		if (n > 0 && line[n - 1] == '\n')
 			line[--n] = '\0';
 		if (n > 0 && line[n - 1] == '\r')
 			line[--n] = '\0';
 		if (n == 0)
 			continue;
-		snprintf(name, sizeof(name), "line %ld", lineno);
 		check_one(ctx, trust, vo, name,
-		    jcs_label_from_payload(ctx, line, (size_t)n), json, rc);
+		    jcs_label_from_payload(ctx, line, n), json, rc);
 	}
-	free(line);
 }
 
 /* --image: every QR code in the image is a label to verify, named
@@ -303,7 +315,12 @@ cmd_verify(int argc, char **argv)
 			payloads_from_stdin(ctx, trust, &vo, json, &rc);
 			continue;
 		}
-		check_one(ctx, trust, &vo, "payload",
+		char name[32];
+
+		/* "payload", or "payload N" when there are several */
+		snprintf(name, sizeof(name), n_payloads > 1 ? "payload %zu" :
+		    "payload", i + 1);
+		check_one(ctx, trust, &vo, name,
 		    jcs_label_from_payload(ctx, payloads[i],
 		    strlen(payloads[i])), json, &rc);
 	}

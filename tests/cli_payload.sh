@@ -114,4 +114,14 @@ STDIN=good.txt expect_rc 0 "verify --payload - with only valid payloads" \
     "$J" verify --trust trust.pem --json --payload -
 expect_out_contains '"file":"line 2","valid":true'
 
+{ printf 'JCS1:'; head -c 9000 /dev/zero | tr '\0' 'A'; echo; cat bare.txt; } > long.txt
+STDIN=long.txt expect_rc 2 "verify --payload -: an over-long line is refused, the next still read" \
+    "$J" verify --trust trust.pem --payload -
+expect_err_contains "line 1: payload is 8193 bytes; at most 8192"
+expect_out_contains "line 2: VALID"
+expect_rc 1 "several --payload results are numbered" \
+    "$J" verify --trust trust.pem --payload "$(cat bare.txt)" --payload HELLO
+expect_out_contains "payload 1: VALID"
+expect_out_contains "payload 2: NOT VALID (not-a-payload)"
+
 cli_summary
