@@ -10,6 +10,7 @@ static const char help[] =
 "           [--importance low|medium|high] [--require-fresh-crl]\n"
 "           [--json] [-q]\n"
 "           [--payload TEXT|-]... [--image FILE]... [LABEL...]\n"
+"       jcstar verify --trust BUNDLE --batch FILE|- [--report OUT.csv|OUT.json]\n"
 "\n"
 "Verify labels offline against a trust bundle: strict format, signature\n"
 "by a signer of the bundle, the signer's chain to a root of the bundle\n"
@@ -23,6 +24,12 @@ static const char help[] =
 "  --payload TEXT    verify a scanned QR text (url or bare form); may be\n"
 "                    repeated; --payload - reads one payload per line from\n"
 "                    stdin (only the line ending is removed: spaces count)\n"
+"  --batch FILE      bulk check (retailers): one payload or image path per\n"
+"                    line of FILE (- for stdin); labels seen twice (same\n"
+"                    serial, or same registration and unit) are flagged\n"
+"                    as duplicates, possibly copied labels\n"
+"  --report FILE     with --batch: a report, CSV (.csv) or JSON (.json),\n"
+"                    one row per label and a summary\n"
 "  --image FILE      verify every QR code found in the image; may be\n"
 "                    repeated (an image without a code is not valid)\n"
 "  --at TIME         verify as of TIME (YYYY-MM-DD or\n"
@@ -162,6 +169,92 @@ payloads_from_stdin(jcs_ctx *ctx, const jcs_trust *trust,
 	}
 }
 
+/* --batch: every line through the library's checker; a row per label on
+ * stdout, a report file, a summary on stderr. */
+static int
+run_batch(jcs_ctx *ctx, const jcs_trust *trust, const jcs_verify_opts *vo,
+    const char *path, const char *report, int json)
+{
+	static char line[JCS_PAYLOAD_MAX + 3];
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	jcs_checker *chk;
+	size_t total, valid, dups, shown = 0;
+	int rc = EXIT_VALID;
+
+	if (f == NULL)
+		return fail_usage("cannot open %s: %m", path);
+	if ((chk = jcs_checker_new(ctx, trust, vo)) == NULL) {
+		if (f != stdin)
+			fclose(f);
+		return fail_ctx(ctx, "verify --batch");
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		size_t n = strlen(line);
+
+		if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
+			int ch;
+
+			/* longer than any payload or path: recorded as bad */
+			while ((ch = fgetc(f)) != EOF && ch != '\n')
+				;
+		}
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
+		if (jcs_checker_add(ctx, chk, line, n) == -1) {
+			rc = fail_ctx(ctx, "verify --batch");
+			rc = EXIT_USAGE;
+			break;
+		}
+		for (; shown < jcs_checker_count(chk); shown++) {
+			const jcs_check_result *r = jcs_checker_result(chk,
+			    shown);
+			char where[48];
+
+			if (r->code > 0)
+				snprintf(where, sizeof(where), "line %lu#%d",
+				    r->line, r->code);
+			else
+				snprintf(where, sizeof(where), "line %lu",
+				    r->line);
+			if (quiet || json)
+				continue;
+			if (r->duplicate_of != 0)
+				printf("%s: DUPLICATE of line %lu, possibly a "
+				    "copied label (serial %s)\n", where,
+				    r->duplicate_of, r->serial);
+			else if (r->verdict == JCS_OK)
+				printf("%s: VALID: %s %s%s%s\n", where,
+				    r->reg_id, r->serial,
+				    r->unit_serial[0] != '\0' ? " unit " : "",
+				    r->unit_serial);
+			else
+				printf("%s: NOT VALID (%s): %s\n", where,
+				    jcs_err_name(r->verdict), r->reason);
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	jcs_checker_summary(chk, &total, &valid, &dups);
+	if (rc == EXIT_VALID && report != NULL &&
+	    jcs_checker_write_report(ctx, chk, report) == -1)
+		rc = fail_ctx(ctx, "--report");
+	if (rc == EXIT_VALID && json && report == NULL &&
+	    jcs_checker_write_report(ctx, chk, "-") == -1)
+		rc = fail_ctx(ctx, "--json");
+	if (!quiet)
+		fprintf(stderr, "%s: %zu label%s checked: %zu valid, %zu not "
+		    "valid, %zu duplicate%s%s%s\n", path, total,
+		    total == 1 ? "" : "s", valid, total - valid - dups, dups,
+		    dups == 1 ? "" : "s", report != NULL ? "; report " : "",
+		    report != NULL ? report : "");
+	if (rc == EXIT_VALID && (valid != total || total == 0))
+		rc = EXIT_INVALID;
+	jcs_checker_free(chk);
+	return rc;
+}
+
 /* --image: every QR code in the image is a label to verify, named
  * "IMAGE#N"; an image with no code is a "no-code" verdict. */
 static void
@@ -209,11 +302,14 @@ cmd_verify(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "payload", required_argument, NULL, 'p' },
 		{ "image", required_argument, NULL, 'I' },
+		{ "batch", required_argument, NULL, 'B' },
+		{ "report", required_argument, NULL, 'R' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *tfile = NULL, *payloads[MAX_ARGS], *images[MAX_ARGS];
+	const char *batch = NULL, *report = NULL;
 	size_t n_payloads = 0, n_images = 0;
 	jcs_verify_opts vo;
 	jcs_ctx *ctx;
@@ -263,6 +359,12 @@ cmd_verify(int argc, char **argv)
 			}
 			payloads[n_payloads++] = optarg;
 			break;
+		case 'B':
+			batch = optarg;
+			break;
+		case 'R':
+			report = optarg;
+			break;
 		case 'I':
 			if (n_images == MAX_ARGS) {
 				rc = fail_usage("verify: at most %d --image "
@@ -286,7 +388,18 @@ cmd_verify(int argc, char **argv)
 		rc = fail_usage("verify: --trust BUNDLE is required");
 		goto done;
 	}
-	if (optind >= argc && n_payloads == 0 && n_images == 0) {
+	if (report != NULL && batch == NULL) {
+		rc = fail_usage("verify: --report goes with --batch");
+		goto done;
+	}
+	if (batch != NULL && (optind < argc || n_payloads > 0 ||
+	    n_images > 0)) {
+		rc = fail_usage("verify: --batch takes its inputs from the "
+		    "file only");
+		goto done;
+	}
+	if (optind >= argc && n_payloads == 0 && n_images == 0 &&
+	    batch == NULL) {
 		rc = fail_usage("verify: no label file, --payload or --image "
 		    "given");
 		goto done;
@@ -305,6 +418,10 @@ cmd_verify(int argc, char **argv)
 		rc = fail_ctx(ctx, "--trust");
 		if (rc == EXIT_INVALID)
 			rc = EXIT_USAGE; /* a bad bundle is not a verdict */
+		goto done;
+	}
+	if (batch != NULL) {
+		rc = run_batch(ctx, trust, &vo, batch, report, json);
 		goto done;
 	}
 	for (int i = optind; i < argc; i++)

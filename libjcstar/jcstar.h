@@ -506,6 +506,56 @@ const char *jcs_reason_name(int reason);
 int jcs_verify(jcs_ctx *ctx, const jcs_trust *trust, const jcs_label *label,
     const jcs_verify_opts *opts, const char **signer_out);
 
+/* Bulk checks (retailers): many scanned payloads or photos, one report. */
+
+#define JCS_CHECK_MAX_LINES 1000000UL
+
+/* The result of one label found on one input line. */
+typedef struct jcs_check_result {
+	unsigned long line;        /* input line number (1-based) */
+	const char *input;         /* the line (at most 120 bytes kept) */
+	int code;                  /* 1-based: the Nth QR code of an image */
+	jcs_err verdict;           /* JCS_OK if valid */
+	const char *reason;        /* "" if valid */
+	int scheme, level;         /* 0 if the label could not be read */
+	const char *reg_id;        /* "" if unknown */
+	const char *unit_serial;   /* "" if none */
+	const char *serial;        /* hex, "" if unknown */
+	unsigned long duplicate_of; /* line of the first sighting of the same
+	                               label (serial, or registration + unit),
+	                               or 0 */
+} jcs_check_result;
+
+typedef struct jcs_checker jcs_checker;
+
+/* Returns a new checker verifying against trust with opts (copied; may be
+ * NULL), or NULL. The trust bundle must outlive the checker. */
+jcs_checker *jcs_checker_new(jcs_ctx *ctx, const jcs_trust *trust,
+    const jcs_verify_opts *opts);
+void jcs_checker_free(jcs_checker *chk);
+
+/* Checks one input line: a payload (text starting JCS1: or http(s)://, in
+ * any case) or else the path of an image (PNG or JPEG) whose every QR code
+ * is checked. Records one result per label (an image without a code, or
+ * that cannot be read, gives one result with that error). Only the line
+ * ending must already be removed. Returns the number of results added, or
+ * -1 (JCS_ERR_TOO_LARGE past JCS_CHECK_MAX_LINES, JCS_ERR_NOMEM). */
+int jcs_checker_add(jcs_ctx *ctx, jcs_checker *chk, const char *line,
+    size_t len);
+
+/* Results so far, in input order. */
+size_t jcs_checker_count(const jcs_checker *chk);
+const jcs_check_result *jcs_checker_result(const jcs_checker *chk, size_t i);
+
+/* Counts: results, valid and unique ones, duplicates. */
+void jcs_checker_summary(const jcs_checker *chk, size_t *total,
+    size_t *valid, size_t *duplicates);
+
+/* Writes the report: CSV (path ending in .csv) or JSON (.json), through a
+ * temporary file and a rename; "-" writes JSON to stdout. Returns 0 or -1. */
+int jcs_checker_write_report(jcs_ctx *ctx, const jcs_checker *chk,
+    const char *path);
+
 /* ------------------------------------------------------------------------ */
 /* Certification body (CA)                                                  */
 /* ------------------------------------------------------------------------ */

@@ -1,0 +1,486 @@
+/*
+ * check.c - bulk checks for retailers: every line a scanned payload or the
+ * path of a photo; one result per label; labels seen twice in one batch
+ * (same serial, or same registration and unit serial) are flagged as
+ * possibly copied; a CSV or JSON report.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+#define INPUT_KEEP 120
+
+struct row {
+	jcs_check_result pub;
+	char input[INPUT_KEEP + 1];
+	char reason[512];
+	char reg_id[JCS_MAX_REG_ID + 1];
+	char unit[JCS_MAX_UNIT_SERIAL + 1];
+	char serial[41];
+};
+
+/* A small open-addressing set of strings -> first line seen. */
+struct seen {
+	char *key;
+	unsigned long line;
+};
+
+struct jcs_checker {
+	const jcs_trust *trust;
+	jcs_verify_opts opts;
+	struct row *rows;
+	size_t n, cap;
+	unsigned long lines;
+	struct seen *set;
+	size_t set_n, set_cap;
+};
+
+static uint64_t
+hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* Returns the line where key was first seen, or records it with line and
+ * returns 0; -1 out of memory. */
+static long
+seen_before(struct jcs_checker *c, const char *key, unsigned long line)
+{
+	size_t i;
+
+	if (c->set_n * 2 >= c->set_cap) {
+		size_t ncap = c->set_cap == 0 ? 256 : c->set_cap * 2;
+		struct seen *ns = calloc(ncap, sizeof(*ns));
+
+		if (ns == NULL)
+			return -1;
+		for (size_t k = 0; k < c->set_cap; k++) {
+			if (c->set[k].key == NULL)
+				continue;
+			i = hash(c->set[k].key) & (ncap - 1);
+			while (ns[i].key != NULL)
+				i = (i + 1) & (ncap - 1);
+			ns[i] = c->set[k];
+		}
+		free(c->set);
+		c->set = ns;
+		c->set_cap = ncap;
+	}
+	i = hash(key) & (c->set_cap - 1);
+	while (c->set[i].key != NULL) {
+		if (strcmp(c->set[i].key, key) == 0)
+			return (long)c->set[i].line;
+		i = (i + 1) & (c->set_cap - 1);
+	}
+	if ((c->set[i].key = jcs_strdup(key)) == NULL)
+		return -1;
+	c->set[i].line = line;
+	c->set_n++;
+	return 0;
+}
+
+jcs_checker *
+jcs_checker_new(jcs_ctx *ctx, const jcs_trust *trust,
+    const jcs_verify_opts *opts)
+{
+	jcs_checker *c;
+
+	if (trust == NULL) {
+		jcs_fail(ctx, JCS_ERR_INVALID_ARG, "no trust bundle given");
+		return NULL;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	c->trust = trust;
+	if (opts != NULL)
+		c->opts = *opts;
+	jcs_ok(ctx);
+	return c;
+}
+
+void
+jcs_checker_free(jcs_checker *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->set_cap; i++)
+		free(c->set[i].key);
+	free(c->set);
+	free(c->rows);
+	free(c);
+}
+
+static struct row *
+new_row(jcs_checker *c, const char *line, size_t len, int code)
+{
+	struct row *r;
+	size_t keep = len < INPUT_KEEP ? len : INPUT_KEEP;
+
+	if (c->n == c->cap) {
+		size_t ncap = c->cap == 0 ? 64 : c->cap * 2;
+		struct row *nr = realloc(c->rows, ncap * sizeof(*nr));
+
+		if (nr == NULL)
+			return NULL;
+		c->rows = nr;
+		c->cap = ncap;
+	}
+	r = &c->rows[c->n++];
+	memset(r, 0, sizeof(*r));
+	/* keep printable bytes only: the line may be anything */
+	for (size_t i = 0; i < keep; i++)
+		r->input[i] = isprint((unsigned char)line[i]) ? line[i] : '?';
+	r->pub.line = c->lines;
+	r->pub.code = code;
+	return r;
+}
+
+/* Records the verdict on one label (l NULL: it could not be read). */
+static int
+record(jcs_ctx *ctx, jcs_checker *c, const char *line, size_t len, int code,
+    jcs_label *l)
+{
+	struct row *r = new_row(c, line, len, code);
+	char key[128];
+	long first;
+
+	if (r == NULL) {
+		jcs_label_free(l);
+		return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+	}
+	if (l != NULL && jcs_verify(ctx, c->trust, l, &c->opts, NULL) == 0)
+		r->pub.verdict = JCS_OK;
+	else
+		r->pub.verdict = jcs_ctx_error(ctx);
+	if (r->pub.verdict != JCS_OK)
+		snprintf(r->reason, sizeof(r->reason), "%s",
+		    jcs_ctx_message(ctx));
+	if (l != NULL) {
+		const jcs_label_fields *f = jcs_label_get_fields(l);
+
+		r->pub.scheme = f->scheme;
+		r->pub.level = f->level;
+		snprintf(r->reg_id, sizeof(r->reg_id), "%s",
+		    f->product.reg_id);
+		snprintf(r->unit, sizeof(r->unit), "%s",
+		    f->product.unit_serial != NULL ? f->product.unit_serial :
+		    "");
+		snprintf(r->serial, sizeof(r->serial), "%s",
+		    jcs_label_serial_hex(l));
+		/* the same label twice, or two labels for one unit: one of
+		 * them is probably a copy */
+		snprintf(key, sizeof(key), "s:%s", r->serial);
+		if ((first = seen_before(c, key, r->pub.line)) == -1)
+			goto nomem;
+		if (first == 0 && r->unit[0] != '\0') {
+			snprintf(key, sizeof(key), "u:%s\n%s", r->reg_id,
+			    r->unit);
+			if ((first = seen_before(c, key, r->pub.line)) == -1)
+				goto nomem;
+		}
+		r->pub.duplicate_of = (unsigned long)first;
+		jcs_label_free(l);
+	}
+	jcs_ok(ctx);
+	return 1;
+nomem:
+	jcs_label_free(l);
+	return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+}
+
+int
+jcs_checker_add(jcs_ctx *ctx, jcs_checker *c, const char *line, size_t len)
+{
+	char path[4096];
+	jcs_scan *scan;
+	size_t n;
+	int added = 0;
+
+	if (c == NULL || line == NULL)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "no line given");
+	if (c->lines >= JCS_CHECK_MAX_LINES)
+		return jcs_fail(ctx, JCS_ERR_TOO_LARGE, "more than %lu lines",
+		    JCS_CHECK_MAX_LINES);
+	c->lines++;
+	if ((len >= 5 && strncasecmp(line, "JCS1:", 5) == 0) ||
+	    (len >= 7 && strncasecmp(line, "http://", 7) == 0) ||
+	    (len >= 8 && strncasecmp(line, "https://", 8) == 0))
+		return record(ctx, c, line, len, 0,
+		    jcs_label_from_payload(ctx, line, len));
+	/* an image path */
+	if (len == 0 || len >= sizeof(path) || memchr(line, '\0', len)) {
+		jcs_fail(ctx, JCS_ERR_NOT_PAYLOAD, "neither a payload nor a "
+		    "usable image path");
+		return record(ctx, c, line, len, 0, NULL);
+	}
+	memcpy(path, line, len);
+	path[len] = '\0';
+	{
+		/* a line that names no file and does not look like an image
+		 * name is some other text, not a missing photo */
+		const char *dot = strrchr(path, '.');
+		struct stat st;
+
+		if (stat(path, &st) == -1 && (dot == NULL ||
+		    (strcasecmp(dot, ".png") != 0 &&
+		    strcasecmp(dot, ".jpg") != 0 &&
+		    strcasecmp(dot, ".jpeg") != 0))) {
+			jcs_fail(ctx, JCS_ERR_NOT_PAYLOAD, "not a jcstar "
+			    "payload, nor the name of an image file");
+			return record(ctx, c, line, len, 0, NULL);
+		}
+	}
+	if ((scan = jcs_scan_file(ctx, path)) == NULL ||
+	    (n = jcs_scan_count(scan)) == 0) {
+		/* unreadable, not an image, no code: the reason is on ctx */
+		jcs_scan_free(scan);
+		return record(ctx, c, line, len, 0, NULL);
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t tlen;
+		const char *text = jcs_scan_text(scan, i, &tlen);
+		int rc = record(ctx, c, line, len, (int)i + 1,
+		    jcs_label_from_payload(ctx, text, tlen));
+
+		if (rc == -1) {
+			jcs_scan_free(scan);
+			return -1;
+		}
+		added++;
+	}
+	jcs_scan_free(scan);
+	return added;
+}
+
+size_t
+jcs_checker_count(const jcs_checker *c)
+{
+	return c != NULL ? c->n : 0;
+}
+
+const jcs_check_result *
+jcs_checker_result(const jcs_checker *c, size_t i)
+{
+	struct row *r;
+
+	if (c == NULL || i >= c->n)
+		return NULL;
+	r = &c->rows[i];
+	/* pointers are set here: rows move when the array grows */
+	r->pub.input = r->input;
+	r->pub.reason = r->reason;
+	r->pub.reg_id = r->reg_id;
+	r->pub.unit_serial = r->unit;
+	r->pub.serial = r->serial;
+	return &r->pub;
+}
+
+void
+jcs_checker_summary(const jcs_checker *c, size_t *total, size_t *valid,
+    size_t *dups)
+{
+	size_t v = 0, d = 0;
+
+	for (size_t i = 0; c != NULL && i < c->n; i++) {
+		if (c->rows[i].pub.duplicate_of != 0)
+			d++;
+		else if (c->rows[i].pub.verdict == JCS_OK)
+			v++;
+	}
+	if (total != NULL)
+		*total = c != NULL ? c->n : 0;
+	if (valid != NULL)
+		*valid = v;
+	if (dups != NULL)
+		*dups = d;
+}
+
+/* ---- reports ---- */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+
+static void
+put(struct buf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t ncap = (b->len + n + 1) * 2;
+		char *np = realloc(b->p, ncap);
+
+		if (np == NULL) {
+			b->oom = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = ncap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+putf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+putf(struct buf *b, const char *fmt, ...)
+{
+	char tmp[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n :
+		    sizeof(tmp) - 1);
+}
+
+static void
+csv_field(struct buf *b, const char *s)
+{
+	int quote = strpbrk(s, ",\"\r\n") != NULL;
+
+	if (quote)
+		put(b, "\"", 1);
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			put(b, "\"", 1);
+		put(b, s, 1);
+	}
+	if (quote)
+		put(b, "\"", 1);
+}
+
+static void
+json_str(struct buf *b, const char *s)
+{
+	put(b, "\"", 1);
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\') {
+			put(b, "\\", 1);
+			put(b, s, 1);
+		} else if (ch < 0x20 || ch == 0x7f) {
+			putf(b, "\\u%04x", ch);
+		} else {
+			put(b, s, 1);
+		}
+	}
+	put(b, "\"", 1);
+}
+
+static const char *
+verdict_text(const jcs_check_result *r)
+{
+	if (r->duplicate_of != 0)
+		return "duplicate";
+	return r->verdict == JCS_OK ? "valid" : jcs_err_name(r->verdict);
+}
+
+int
+jcs_checker_write_report(jcs_ctx *ctx, const jcs_checker *c,
+    const char *path)
+{
+	struct buf b = { NULL, 0, 0, 0 };
+	size_t n = strlen(path != NULL ? path : ""), total, valid, dups;
+	int csv = n >= 4 && strcmp(path + n - 4, ".csv") == 0, rc;
+
+	if (c == NULL || path == NULL)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "no report path");
+	if (!csv && strcmp(path, "-") != 0 &&
+	    (n < 5 || strcmp(path + n - 5, ".json") != 0))
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "report %s: name it "
+		    ".csv or .json", path);
+	jcs_checker_summary(c, &total, &valid, &dups);
+	if (csv) {
+		static const char head[] = "line,code,input,verdict,reason,"
+		    "scheme,level,reg_id,unit_serial,serial,duplicate_of\n";
+
+		put(&b, head, sizeof(head) - 1);
+	}
+	else
+		put(&b, "{\"rows\":[", 9);
+	for (size_t i = 0; i < c->n; i++) {
+		const jcs_check_result *r = jcs_checker_result(c, i);
+		char reason[600];
+		const char *scheme = r->scheme != 0 &&
+		    jcs_scheme_name(r->scheme) != NULL ?
+		    jcs_scheme_name(r->scheme) : "";
+
+		if (r->duplicate_of != 0)
+			snprintf(reason, sizeof(reason), "duplicate: the same "
+			    "label as line %lu (possibly a copied label)%s%s",
+			    r->duplicate_of, r->verdict != JCS_OK ? "; " : "",
+			    r->verdict != JCS_OK ? r->reason : "");
+		else
+			snprintf(reason, sizeof(reason), "%s", r->reason);
+		if (csv) {
+			putf(&b, "%lu,%d,", r->line, r->code);
+			csv_field(&b, r->input);
+			putf(&b, ",%s,", verdict_text(r));
+			csv_field(&b, reason);
+			putf(&b, ",%s,", scheme);
+			if (r->level != 0)
+				putf(&b, "%d", r->level);
+			put(&b, ",", 1);
+			csv_field(&b, r->reg_id);
+			put(&b, ",", 1);
+			csv_field(&b, r->unit_serial);
+			putf(&b, ",%s,", r->serial);
+			if (r->duplicate_of != 0)
+				putf(&b, "%lu", r->duplicate_of);
+			put(&b, "\n", 1);
+		} else {
+			putf(&b, "%s{\"line\":%lu,\"code\":%d,\"input\":",
+			    i > 0 ? "," : "", r->line, r->code);
+			json_str(&b, r->input);
+			putf(&b, ",\"valid\":%s,\"verdict\":\"%s\",\"reason\":",
+			    r->verdict == JCS_OK && r->duplicate_of == 0 ?
+			    "true" : "false", verdict_text(r));
+			json_str(&b, reason);
+			put(&b, ",\"scheme\":", 10);
+			json_str(&b, scheme);
+			putf(&b, ",\"level\":%d,\"reg_id\":", r->level);
+			json_str(&b, r->reg_id);
+			put(&b, ",\"unit_serial\":", 15);
+			json_str(&b, r->unit_serial);
+			put(&b, ",\"serial\":", 10);
+			json_str(&b, r->serial);
+			putf(&b, ",\"duplicate_of\":%lu}", r->duplicate_of);
+		}
+	}
+	if (!csv)
+		putf(&b, "],\"summary\":{\"lines\":%lu,\"labels\":%zu,"
+		    "\"valid\":%zu,\"invalid\":%zu,\"duplicates\":%zu}}\n",
+		    c->lines, total, valid, total - valid - dups, dups);
+	if (b.oom) {
+		free(b.p);
+		return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+	}
+	rc = jcs_write_file_atomic(ctx, path, b.p != NULL ? b.p : "", b.len,
+	    0644);
+	free(b.p);
+	if (rc == 0)
+		jcs_ok(ctx);
+	return rc;
+}
