@@ -45,7 +45,7 @@ SAN = -fsanitize=address,undefined -fno-omit-frame-pointer \
 ASAN_LIB_OBJ = $(LIB_SRC:libjcstar/%.c=$(B)/asan/lib/%.o)
 
 .PHONY: all check check-build test-unit test-asan test-cli test-example \
-        test-install test-symbols demo bench install uninstall clean deps vectors
+        test-install test-symbols test-web demo bench install uninstall clean deps vectors
 
 all: $(B)/jcstar $(B)/libjcstar.a $(B)/libjcstar.so.$(SOVERSION) $(B)/jcstar.pc
 
@@ -114,7 +114,7 @@ $(B)/example: docs/example.c $(B)/libjcstar.so.$(SOVERSION)
 check: deps
 	@$(MAKE) --no-print-directory check-build
 	@$(MAKE) --no-print-directory test-unit test-asan test-symbols \
-	    test-example test-install test-cli
+	    test-example test-install test-cli test-web
 
 check-build: all $(TEST_NAMES:%=$(B)/tests/%) $(TEST_NAMES:%=$(B)/asan/tests/%) \
              $(B)/asan/jcstar $(B)/example
@@ -131,6 +131,13 @@ test-asan: $(TEST_NAMES:%=$(B)/asan/tests/%)
 
 test-symbols: $(B)/libjcstar.so.$(SOVERSION)
 	@scripts/check-symbols $(B)/libjcstar.so.$(SOVERSION)
+
+# The web verifier's JavaScript: same verdicts as the C library (node's test
+# runner). npm installs the pinned dependencies (web/package-lock.json).
+test-web: $(B)/jcstar
+	@echo "== web verifier (node --test)"
+	@cd web && npm ci --no-audit --no-fund --loglevel=error
+	@JCSTAR=$(CURDIR)/$(B)/jcstar node --test tests/web/*.test.mjs
 
 # A staged install, then the example built against it through pkg-config.
 test-install: all
@@ -195,6 +202,11 @@ install: all
 	  > $(DESTDIR)$(LIBDIR)/pkgconfig/jcstar.pc
 	install -m 644 docs/jcstar.1 $(DESTDIR)$(MANDIR)/man1/jcstar.1
 	install -m 644 certs/*.profile $(DESTDIR)$(DATADIR)/certs/
+	install -d $(DESTDIR)$(DATADIR)/web/vendor
+	install -m 644 web/index.html web/app.js web/verifier.js web/i18n.js \
+	    web/sw.js web/style.css $(DESTDIR)$(DATADIR)/web/
+	[ ! -f web/vendor/jsQR.js ] || install -m 644 web/vendor/jsQR.js \
+	    $(DESTDIR)$(DATADIR)/web/vendor/
 	install -d $(DESTDIR)$(DATADIR)/templates
 	for f in templates/*.tmpl; do [ -e "$$f" ] || continue; \
 	  install -m 644 "$$f" $(DESTDIR)$(DATADIR)/templates/; done

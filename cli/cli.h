@@ -60,6 +60,9 @@ const char *profile_dir(const char *opt);
 /* Returns the label template directory, found like profile_dir
  * ($JCSTAR_TEMPLATES, templates/ of the tree, PREFIX/share/jcstar/templates). */
 const char *template_dir(const char *opt);
+/* Returns the web verifier page's source directory, found the same way
+ * ($JCSTAR_WEB, web/ of the tree, PREFIX/share/jcstar/web). */
+const char *web_dir(const char *opt);
 
 /* Parses a whole decimal number in [min, max]; returns 0 or -1. */
 int parse_int(const char *s, int min, int max, int *out);

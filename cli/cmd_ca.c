@@ -1,6 +1,17 @@
 /* cmd_ca.c - jcstar ca init | ca rotate, and jcstar trust export. */
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "cli.h"
 
@@ -55,15 +66,26 @@ static const char ca_help[] =
 
 static const char trust_help[] =
 "usage: jcstar trust export --ca DIR -o FILE|-\n"
+"       jcstar trust export --ca DIR --web OUTDIR [--web-src DIR] [-o FILE]\n"
 "\n"
 "Write the CA's trust bundle: the root certificate, every label-signing\n"
 "certificate and the current CRLs (of revoked signers and of revoked\n"
 "labels), in PEM. Verifiers need only this file.\n"
 "\n"
-"  --ca DIR     the CA directory\n"
-"  -o FILE      output file; - for standard output\n"
-"  -q, --quiet  print nothing on success\n"
-"  -h, --help   this help\n";
+"With --web, write the consumer verifier page for a static host into\n"
+"OUTDIR (created if missing): the page files, OUTDIR/trust.pem (the\n"
+"bundle) and OUTDIR/config.json, which pins the root's public key (base64\n"
+"DER SubjectPublicKeyInfo): the page trusts only certificates and CRLs of\n"
+"trust.pem that chain to that key, so trust.pem may be served from any\n"
+"mirror. Serve index.html for every label address (BASE-URL/DIGITS).\n"
+"\n"
+"  --ca DIR       the CA directory\n"
+"  -o FILE        output file; - for standard output\n"
+"  --web OUTDIR   write the verifier page, trust.pem and config.json\n"
+"  --web-src DIR  the page's source files (default: $JCSTAR_WEB, the\n"
+"                 source tree's web/, or the installed ones)\n"
+"  -q, --quiet    print nothing on success\n"
+"  -h, --help     this help\n";
 
 /* jcstar ca revoke-signer */
 static int
@@ -271,17 +293,199 @@ cmd_ca(int argc, char **argv)
 	return rc;
 }
 
+/* ---- trust export --web (the verifier page, issue 5) ---- */
+
+/* The page files copied from the web source directory; NULL-terminated.
+ * Optional ones (built by npm) are marked with a leading '?'. */
+static const char *const web_files[] = {
+	"index.html", "app.js", "verifier.js", "i18n.js", "sw.js", "style.css",
+	"?vendor/jsQR.js", NULL
+};
+
+
+/* Writes len bytes to path through path.tmp and a rename. Returns 0 or an
+ * exit status (message printed). */
+static int
+web_write(const char *path, const void *data, size_t len)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return fail_usage("trust export: path too long: %s", path);
+	if ((f = fopen(tmp, "wb")) == NULL)
+		return fail_usage("trust export: cannot create %s: %s", tmp,
+		    strerror(errno));
+	if ((len > 0 && fwrite(data, 1, len, f) != len) || fclose(f) != 0) {
+		if (len > 0)
+			(void)fclose(f);
+		(void)unlink(tmp);
+		return fail_usage("trust export: cannot write %s", tmp);
+	}
+	if (rename(tmp, path) != 0) {
+		(void)unlink(tmp);
+		return fail_usage("trust export: cannot rename %s: %s", tmp,
+		    strerror(errno));
+	}
+	return 0;
+}
+
+/* Copies src/name to out/name (at most 4 MiB; creates out/vendor/). */
+static int
+web_copy(const char *src, const char *out, const char *name, int optional)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	unsigned char *buf;
+	size_t len = 0, cap = 4u << 20;
+	FILE *f;
+	int rc;
+
+	if (snprintf(from, sizeof(from), "%s/%s", src, name) >=
+	    (int)sizeof(from) ||
+	    snprintf(to, sizeof(to), "%s/%s", out, name) >= (int)sizeof(to))
+		return fail_usage("trust export: path too long: %s", out);
+	if ((f = fopen(from, "rb")) == NULL) {
+		if (optional && errno == ENOENT)
+			return 0;
+		return fail_usage("trust export: cannot open page file %s: "
+		    "%s", from, strerror(errno));
+	}
+	if ((buf = malloc(cap)) == NULL) {
+		fclose(f);
+		return fail_usage("out of memory");
+	}
+	len = fread(buf, 1, cap, f);
+	if (ferror(f) || !feof(f)) {
+		fclose(f);
+		free(buf);
+		return fail_usage("trust export: cannot read %s (or it is "
+		    "over 4 MiB)", from);
+	}
+	fclose(f);
+	if (strchr(name, '/') != NULL) {
+		char dir[PATH_MAX];
+
+		if (snprintf(dir, sizeof(dir), "%s/%.*s", out,
+		    (int)(strrchr(name, '/') - name), name) >=
+		    (int)sizeof(dir) ||
+		    (mkdir(dir, 0755) != 0 && errno != EEXIST)) {
+			free(buf);
+			return fail_usage("trust export: cannot create %s: %s",
+			    dir, strerror(errno));
+		}
+	}
+	rc = web_write(to, buf, len);
+	free(buf);
+	return rc;
+}
+
+/* Base64 of the DER SubjectPublicKeyInfo of the root certificate of ca_dir
+ * into out (malloc'd), or an exit status. */
+static int
+web_root_spki(const char *ca_dir, char **out)
+{
+	char path[PATH_MAX];
+	unsigned char *der = NULL;
+	X509 *x = NULL;
+	FILE *f;
+	int n;
+
+	*out = NULL;
+	if (snprintf(path, sizeof(path), "%s/root.crt", ca_dir) >=
+	    (int)sizeof(path) || (f = fopen(path, "r")) == NULL)
+		return fail_usage("trust export: cannot open %s: %s", path,
+		    strerror(errno));
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (x == NULL || (n = i2d_PUBKEY(X509_get0_pubkey(x), &der)) <= 0) {
+		X509_free(x);
+		return fail_usage("trust export: cannot read the root "
+		    "certificate %s", path);
+	}
+	X509_free(x);
+	if ((*out = malloc((size_t)(n + 2) / 3 * 4 + 1)) == NULL) {
+		OPENSSL_free(der);
+		return fail_usage("out of memory");
+	}
+	EVP_EncodeBlock((unsigned char *)*out, der, n);
+	OPENSSL_free(der);
+	return 0;
+}
+
+/* Writes the page, trust.pem and config.json into out. */
+static int
+web_export(jcs_ctx *ctx, const jcs_ca *ca, const char *ca_dir,
+    const char *out, const char *src_opt)
+{
+	char path[PATH_MAX], when[32], *spki = NULL;
+	const char *src = web_dir(src_opt);
+	struct tm tm;
+	time_t now = time(NULL);
+	FILE *mem;
+	char *json = NULL;
+	size_t json_len = 0;
+	int rc;
+
+	/* every required page file first: a bad source creates nothing */
+	for (size_t i = 0; web_files[i] != NULL; i++) {
+		if (web_files[i][0] == '?')
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", src, web_files[i]) >=
+		    (int)sizeof(path) || access(path, R_OK) != 0)
+			return fail_usage("trust export: cannot read page file "
+			    "%s: %s (set --web-src or $JCSTAR_WEB to the web/ "
+			    "directory)", path, strerror(errno));
+	}
+	if (mkdir(out, 0755) != 0 && errno != EEXIST)
+		return fail_usage("trust export: cannot create %s: %s", out,
+		    strerror(errno));
+	for (size_t i = 0; web_files[i] != NULL; i++) {
+		int opt = web_files[i][0] == '?';
+
+		if ((rc = web_copy(src, out, web_files[i] + opt, opt)) != 0)
+			return rc;
+	}
+	if (snprintf(path, sizeof(path), "%s/trust.pem", out) >=
+	    (int)sizeof(path))
+		return fail_usage("trust export: path too long: %s", out);
+	if (jcs_ca_export_trust(ctx, ca, path) == -1)
+		return fail_ctx(ctx, "trust export");
+	if ((rc = web_root_spki(ca_dir, &spki)) != 0)
+		return rc;
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if ((mem = open_memstream(&json, &json_len)) == NULL) {
+		free(spki);
+		return fail_usage("out of memory");
+	}
+	fprintf(mem, "{\n  \"format\": 1,\n  \"name\": ");
+	json_str(mem, jcs_ca_name(ca));
+	fprintf(mem, ",\n  \"trust\": \"trust.pem\",\n  \"roots\": [\"%s\"],\n"
+	    "  \"exported\": \"%s\"\n}\n", spki, when);
+	fclose(mem);
+	free(spki);
+	if (snprintf(path, sizeof(path), "%s/config.json", out) >=
+	    (int)sizeof(path))
+		rc = fail_usage("trust export: path too long: %s", out);
+	else
+		rc = web_write(path, json, json_len);
+	free(json);
+	return rc;
+}
+
 int
 cmd_trust(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "ca", required_argument, NULL, 'c' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "web", required_argument, NULL, 'w' },
+		{ "web-src", required_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir = NULL, *out = NULL;
+	const char *dir = NULL, *out = NULL, *web = NULL, *web_src = NULL;
 	jcs_ctx *ctx;
 	jcs_ca *ca = NULL;
 	int c, rc = EXIT_VALID;
@@ -307,6 +511,12 @@ cmd_trust(int argc, char **argv)
 		case 'o':
 			out = optarg;
 			break;
+		case 'w':
+			web = optarg;
+			break;
+		case 's':
+			web_src = optarg;
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -319,17 +529,27 @@ cmd_trust(int argc, char **argv)
 	if (optind != argc)
 		return fail_usage("trust export: unexpected argument '%s'",
 		    argv[optind]);
-	if (dir == NULL || out == NULL)
+	if (dir == NULL || (out == NULL && web == NULL))
 		return fail_usage("trust export: --ca and -o are required");
+	if (web_src != NULL && web == NULL)
+		return fail_usage("trust export: --web-src needs --web");
 	if ((ctx = jcs_ctx_new()) == NULL)
 		return fail_usage("out of memory");
 	/* Exporting needs only certificates: no passphrase. */
 	if ((ca = jcs_ca_open(ctx, dir, NULL)) == NULL ||
-	    jcs_ca_export_trust(ctx, ca, out) == -1)
+	    (out != NULL && jcs_ca_export_trust(ctx, ca, out) == -1))
 		rc = fail_ctx(ctx, "trust export");
-	else if (!quiet && strcmp(out, "-") != 0)
+	else if (web != NULL &&
+	    (rc = web_export(ctx, ca, dir, web, web_src)) != 0)
+		;
+	else if (!quiet && out != NULL && strcmp(out, "-") != 0)
 		fprintf(stderr, "wrote trust bundle %s (1 root, %zu signer%s)\n",
 		    out, jcs_ca_signer_count(ca),
+		    jcs_ca_signer_count(ca) == 1 ? "" : "s");
+	if (rc == EXIT_VALID && web != NULL && !quiet)
+		fprintf(stderr, "wrote verifier page %s/ (index.html, "
+		    "trust.pem, config.json; 1 root, %zu signer%s)\n", web,
+		    jcs_ca_signer_count(ca),
 		    jcs_ca_signer_count(ca) == 1 ? "" : "s");
 	jcs_ca_free(ca);
 	jcs_ctx_free(ctx);

@@ -221,6 +221,14 @@ profile_dir(const char *opt)
 }
 
 const char *
+web_dir(const char *opt)
+{
+	static char buf[PATH_MAX + 64];
+
+	return data_dir(opt, "JCSTAR_WEB", "web", buf, sizeof(buf));
+}
+
+const char *
 template_dir(const char *opt)
 {
 	static char buf[PATH_MAX + 64];
