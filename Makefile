@@ -25,6 +25,8 @@ WERROR ?= -Werror
 WARN = -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion \
        -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 DEP_PKGS = libcrypto libqrencode libpng freetype2 zbar libjpeg sqlite3
+# the command only (jcstar serve); the library does not use it
+CLI_PKGS = libmicrohttpd
 # Recursive (=) so pkg-config runs when a recipe needs it, after
 # scripts/install-deps has had its chance.
 DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(DEP_PKGS))
@@ -58,7 +60,8 @@ $(B)/obj/lib/%.o: libjcstar/%.c $(wildcard libjcstar/*.h)
 
 $(B)/obj/cli/%.o: cli/%.c cli/cli.h libjcstar/jcstar.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Ilibjcstar -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -Ilibjcstar $$($(PKG_CONFIG) --cflags $(CLI_PKGS)) \
+	    -c $< -o $@
 
 $(B)/libjcstar.a: $(LIB_OBJ)
 	@rm -f $@
@@ -70,7 +73,8 @@ $(B)/libjcstar.so.$(SOVERSION): $(LIB_OBJ)
 	ln -sf libjcstar.so.$(SOVERSION) $(B)/libjcstar.so
 
 $(B)/jcstar: $(CLI_OBJ) $(B)/libjcstar.a
-	$(CC) -o $@ $(CLI_OBJ) $(B)/libjcstar.a $(DEP_LIBS) $(LDFLAGS)
+	$(CC) -o $@ $(CLI_OBJ) $(B)/libjcstar.a $(DEP_LIBS) \
+	    $$($(PKG_CONFIG) --libs $(CLI_PKGS)) $(LDFLAGS)
 
 $(B)/jcstar.pc: Makefile
 	@mkdir -p $(@D)
@@ -104,8 +108,10 @@ $(B)/asan/tests/%: tests/%.c tests/testutil.c tests/testutil.h $(B)/asan/libjcst
 
 $(B)/asan/jcstar: $(CLI_SRC) cli/cli.h $(B)/asan/libjcstar.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -Ilibjcstar -o $@ $(CLI_SRC) \
-	    $(B)/asan/libjcstar.a $(DEP_LIBS)
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -Ilibjcstar \
+	    $$($(PKG_CONFIG) --cflags $(CLI_PKGS)) -o $@ $(CLI_SRC) \
+	    $(B)/asan/libjcstar.a $(DEP_LIBS) \
+	    $$($(PKG_CONFIG) --libs $(CLI_PKGS))
 
 $(B)/example: docs/example.c $(B)/libjcstar.so.$(SOVERSION)
 	$(CC) $(ALL_CFLAGS) -Ilibjcstar -o $@ $< -L$(B) -ljcstar \

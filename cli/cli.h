@@ -28,6 +28,7 @@ int cmd_list(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_crl(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 /* jcstar show --ca DIR --serial S */
 int show_registered(const char *dir, const char *serial, int json);
 
@@ -63,6 +64,10 @@ const char *template_dir(const char *opt);
 /* Returns the web verifier page's source directory, found the same way
  * ($JCSTAR_WEB, web/ of the tree, PREFIX/share/jcstar/web). */
 const char *web_dir(const char *opt);
+/* Resolves --template NAME|PATH into out: a PATH (with a '/' or ending in
+ * .tmpl) as given, a NAME in template_dir(). Returns 0, or prints the
+ * available names and returns EXIT_USAGE for an unknown one. */
+int template_path(const char *name, char *out, size_t size);
 
 /* Parses a whole decimal number in [min, max]; returns 0 or -1. */
 int parse_int(const char *s, int min, int max, int *out);

@@ -117,12 +117,8 @@ issue_batch(const char *dir, const char *reg_id, const char *csv,
 	bo.dpi = dpi;
 	bo.issue = io;
 	if (tmpl_name != NULL) {
-		if (strchr(tmpl_name, '/') != NULL || (strlen(tmpl_name) > 5 &&
-		    strcmp(tmpl_name + strlen(tmpl_name) - 5, ".tmpl") == 0))
-			snprintf(path, sizeof(path), "%s", tmpl_name);
-		else
-			snprintf(path, sizeof(path), "%s/%s.tmpl",
-			    template_dir(NULL), tmpl_name);
+		if ((rc = template_path(tmpl_name, path, sizeof(path))) != 0)
+			goto done;
 		if ((tmpl = jcs_template_load(ctx, path)) == NULL) {
 			rc = fail_ctx(ctx, "--template");
 			goto done;

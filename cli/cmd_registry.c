@@ -366,7 +366,8 @@ cmd_revoke(int argc, char **argv)
 		else if (!quiet && a.serial != NULL)
 			fprintf(stderr, n == 1 ? "revoked label %s (%s); "
 			    "publish a new CRL: jcstar crl --ca %s -o FILE\n" :
-			    "label %s was already revoked (%s unchanged)\n",
+			    "label %s was already revoked; its recorded date "
+			    "and reason stay (not %s)\n",
 			    a.serial, jcs_reason_name(a.reason), a.dir);
 		else if (!quiet)
 			fprintf(stderr, "withdrew registration %s: %ld label%s "

@@ -76,6 +76,28 @@ is_path(const char *s)
 	    ".tmpl") == 0);
 }
 
+int
+template_path(const char *name, char *out, size_t size)
+{
+	const char *dir;
+
+	if (is_path(name)) {
+		snprintf(out, size, "%s", name);
+		return 0;
+	}
+	dir = template_dir(NULL);
+	if (snprintf(out, size, "%s/%s.tmpl", dir, name) >= (int)size)
+		return fail_usage("template name too long");
+	if (access(out, F_OK) != 0) {
+		fprintf(stderr, "%s: unknown template '%s' in %s (available: ",
+		    progname, name, dir);
+		list_templates(stderr, dir);
+		fputs(")\n", stderr);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 static int
 ends_with(const char *s, const char *suffix)
 {
@@ -99,7 +121,7 @@ cmd_render(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *tname = NULL, *out = NULL, *base = NULL, *cadir = NULL;
-	const char *url = NULL, *dir;
+	const char *url = NULL;
 	char tpath[4200];
 	int c, dpi = 300, form = JCS_FORM_URL, rc = EXIT_VALID, png;
 	jcs_ctx *ctx = NULL;
@@ -158,24 +180,8 @@ cmd_render(int argc, char **argv)
 	png = ends_with(out, ".png");
 	if ((ctx = jcs_ctx_new()) == NULL)
 		return fail_usage("out of memory");
-	if (is_path(tname)) {
-		snprintf(tpath, sizeof(tpath), "%s", tname);
-	} else {
-		dir = template_dir(NULL);
-		if (snprintf(tpath, sizeof(tpath), "%s/%s.tmpl", dir, tname) >=
-		    (int)sizeof(tpath)) {
-			rc = fail_usage("render: template name too long");
-			goto done;
-		}
-		if (access(tpath, F_OK) != 0) {
-			fprintf(stderr, "%s: unknown template '%s' in %s "
-			    "(available: ", progname, tname, dir);
-			list_templates(stderr, dir);
-			fputs(")\n", stderr);
-			rc = EXIT_USAGE;
-			goto done;
-		}
-	}
+	if ((rc = template_path(tname, tpath, sizeof(tpath))) != 0)
+		goto done;
 	if ((t = jcs_template_load(ctx, tpath)) == NULL) {
 		rc = fail_ctx(ctx, NULL);
 		goto done;

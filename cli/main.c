@@ -19,7 +19,9 @@ static const char usage_text[] =
 "\n"
 "Certification body:\n"
 "  ca init      create a CA directory (root + label-signing key)\n"
-"  ca rotate    add a new label-signing key; old labels keep verifying\n"
+"  ca rotate    add a new label-signing key (or an HSM key: --key URI);\n"
+"               old labels keep verifying\n"
+"  ca revoke-signer  revoke an earlier signer (e.g. key compromise)\n"
 "  trust export write the trust bundle (root and signer certificates)\n"
 "  register     record an assessed product in the CA's registry\n"
 "  issue        issue and sign a label (recorded before it is written)\n"
@@ -31,9 +33,11 @@ static const char usage_text[] =
 "\n"
 "Anyone:\n"
 "  payload      print the text of a label's QR code (url or bare form)\n"
-"  show         print a label's fields (does not verify)\n"
+"  show         print a label's fields (does not verify); with --ca and\n"
+"               --serial, the registry's record of an issued label\n"
 "  verify       verify labels against a trust bundle\n"
 "  scan         print the jcstar payloads of QR codes in images\n"
+"  serve        HTTP verifier: verify API, health check, verifier page\n"
 "  version      print the version\n"
 "\n"
 "Run 'jcstar <command> --help' for a command's options. Exit status:\n"
@@ -44,8 +48,10 @@ fail_ctx(const jcs_ctx *ctx, const char *what)
 {
 	jcs_err e = jcs_ctx_error(ctx);
 
-	/* library messages about a file usually name it already */
-	if (what != NULL && strstr(jcs_ctx_message(ctx), what) == NULL)
+	/* library messages about a file usually name it already; other
+	 * prefixes (a command's name) are always printed */
+	if (what != NULL && (strpbrk(what, "/.") == NULL ||
+	    strstr(jcs_ctx_message(ctx), what) == NULL))
 		fprintf(stderr, "%s: %s: %s\n", progname, what,
 		    jcs_ctx_message(ctx));
 	else
@@ -289,6 +295,8 @@ main(int argc, char **argv)
 		return cmd_crl(argc, argv);
 	if (strcmp(cmd, "audit") == 0)
 		return cmd_audit(argc, argv);
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(argc, argv);
 	fprintf(stderr, "%s: unknown command '%s'\n", progname, cmd);
 	cmdname = NULL;
 	return usage_error(usage_text);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -379,6 +380,7 @@ remove_stale_temporaries(const char *dir)
 		const char *t = strstr(de->d_name, ".tmp-");
 
 		if (t == NULL || strlen(t) != 11 || t - de->d_name < 4 ||
+		    de->d_name[0] == '.' ||
 		    (strncmp(t - 4, ".der", 4) != 0 &&
 		    strncmp(t - 4, ".pem", 4) != 0 &&
 		    strncmp(t - 4, ".png", 4) != 0))
@@ -399,6 +401,7 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 	char field[MAX_LINE + 4], why[160];
 	unsigned long total, done = 0, chunk_new = 0;
 	struct stat st;
+	int lockfd = -1;
 	int rc = -1;
 
 	if (res != NULL)
@@ -422,6 +425,25 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 		return -1;
 	if (check_rows(ctx, o->csv_path, &total) == -1)
 		return -1;
+	/* one batch at a time per output directory: the temporaries it
+	 * finds are then surely left by a dead run */
+	{
+		char lock[4200];
+
+		jcs_pathf(lock, sizeof(lock), "%s/.jcstar-batch.lock",
+		    o->out_dir);
+		lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		    0644);
+		if (lockfd == -1)
+			return jcs_fail(ctx, JCS_ERR_IO, "cannot create %s: %s",
+			    lock, strerror(errno));
+		if (flock(lockfd, LOCK_EX | LOCK_NB) == -1) {
+			close(lockfd);
+			return jcs_fail(ctx, JCS_ERR_IO, "another batch is "
+			    "writing to %s: wait for it, or use another "
+			    "--out-dir", o->out_dir);
+		}
+	}
 	remove_stale_temporaries(o->out_dir);
 	res->rows = total;
 	if ((it = calloc(CHUNK, sizeof(*it))) == NULL)
@@ -527,5 +549,7 @@ out:
 	}
 	if (c.f != NULL)
 		fclose(c.f);
+	if (lockfd != -1)
+		close(lockfd); /* releases the lock */
 	return rc;
 }

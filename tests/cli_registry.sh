@@ -255,6 +255,23 @@ check "the registry is consistent after the kill" \
     test "$(sqlite3 ca/registry.db 'PRAGMA integrity_check')" = ok
 expect_rc 0 "the audit chain is intact after the kill" "$J" audit verify --ca ca
 
+# two batches into one output directory: the second is refused, clearly
+"$J" register --ca ca --reg-id JCS-L --scheme jcstar --level 1 --vendor V \
+    --product Lock --model L-1 -q
+{ echo unit_serial; for i in $(seq 1 3000); do echo "L$i"; done; } > l.csv
+mkdir out-l
+"$J" issue --ca ca --reg-id JCS-L --batch l.csv --out-dir out-l -q &
+pid=$!
+for _ in $(seq 1 600); do
+	[ "$(ls out-l | wc -l)" -ge 100 ] && break
+	sleep 0.05
+done
+expect_rc 2 "a second batch into the same output directory is refused" \
+    "$J" issue --ca ca --reg-id JCS-L --batch l.csv --out-dir out-l
+expect_err_contains "another batch is writing to out-l"
+wait "$pid"
+check "the first batch finished (3000 files)" test "$(ls out-l | wc -l)" = 3000
+
 # two issuers at once on one CA
 "$J" register --ca ca --reg-id JCS-P1 --scheme jcstar --level 1 --vendor V \
     --product A --model A -q
