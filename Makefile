@@ -176,7 +176,9 @@ demo: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(B)/bench
-	@JCSTAR_TOP=$(CURDIR) $(B)/bench $(CURDIR)/$(B)/jcstar
+	@BENCH_BATCH_ROWS=0 JCSTAR_TOP=$(CURDIR) $(B)/bench
+	@scripts/bench-api $(B)/jcstar
+	@JCSTAR_TOP=$(CURDIR) $(B)/bench --batch-only $(CURDIR)/$(B)/jcstar
 
 $(B)/bench: tests/bench.c $(B)/libjcstar.a
 	$(CC) $(ALL_CFLAGS) -Ilibjcstar -o $@ $< $(B)/libjcstar.a $(DEP_LIBS)

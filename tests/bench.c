@@ -387,6 +387,12 @@ bench_batch(const char *jcstar)
 int
 main(int argc, char **argv)
 {
+	/* --batch-only JCSTAR: only the batch rows (make bench prints the
+	 * table first, then the API rows, then these) */
+	if (argc > 2 && strcmp(argv[1], "--batch-only") == 0) {
+		bench_batch(argv[2]);
+		return 0;
+	}
 	printf("jcstar %s bench (single thread; best of 3 x 0.3 s)\n\n",
 	    jcs_version());
 	printf("| %-8s | %-36s | %9s | %-22s | %9s | %6s |\n", "alg",
