@@ -1005,7 +1005,8 @@ serve_file(struct MHD_Connection *c, const char *method, const char *url,
 	size_t size;
 	int fd;
 
-	if (*rel == '\0')
+	/* "/" and a base path ending in "/" (e.g. "/L/") are the page */
+	if (*rel == '\0' || rel[strlen(rel) - 1] == '/')
 		rel = "index.html";
 	if (!path_ok(rel))
 		return reply_error(c, method, url, start, 400,
@@ -1015,6 +1016,16 @@ serve_file(struct MHD_Connection *c, const char *method, const char *url,
 	if ((fd = web_open(rel, &size)) == -1 && is_label_address(url)) {
 		name = "index.html";
 		fd = web_open(name, &size);
+	} else if (fd == -1 && strchr(rel, '/') != NULL) {
+		/* the page under a base path (/L/<digits>) loads its files
+		 * relative to it (/L/app.js): serve the page's own files
+		 * from the top of the web directory */
+		const char *base = strrchr(rel, '/') + 1;
+
+		if (*base != '\0' && path_ok(base)) {
+			name = base;
+			fd = web_open(base, &size);
+		}
 	}
 	if (fd == -1)
 		return reply_error(c, method, url, start, 404, "not found",

@@ -330,6 +330,18 @@ expect_rc 0 "GET /config.json" "${CURL[@]}" -i "$BASE/config.json"
 expect_out_contains "Content-Type: application/json"
 expect_rc 0 "GET /sub/a.txt" "${CURL[@]}" -i "$BASE/sub/a.txt"
 expect_out_contains "HTTP/1.1 200"
+# the page under a base path (/L/<digits>) loads /L/app.js and friends
+expect_rc 0 "GET /L/app.js: the page's file under a base path" \
+    "${CURL[@]}" -i "$BASE/L/app.js"
+expect_out_contains 'console.log("app");'
+expect_rc 0 "GET /L/config.json under a base path" \
+    "${CURL[@]}" -i "$BASE/L/config.json"
+expect_out_contains '"trust":"trust.pem"'
+expect_rc 0 "GET /L/: the page" "${CURL[@]}" -i "$BASE/L/"
+expect_out_contains "jcstar verifier page"
+expect_rc 0 "GET /L/passwd: a link is still refused" "${CURL[@]}" -i "$BASE/L/passwd"
+expect_out_contains "HTTP/1.1 404"
+expect_output_lacks "root:"
 
 refused() {
 	expect_rc 0 "refused: $1" "${CURL[@]}" -i --path-as-is "$BASE$1"
