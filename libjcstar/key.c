@@ -740,7 +740,7 @@ jcs_key_load(jcs_ctx *ctx, const char *path, const char *passphrase)
 		    path);
 		goto done;
 	}
-	encrypted = strstr((char *)buf, "-----BEGIN ENCRYPTED PRIVATE KEY") !=
+	encrypted = strstr((char *)buf, "-----BEGIN ENCRYPTED " "PRIVATE KEY") !=
 	    NULL || strstr((char *)buf, "Proc-Type: 4,ENCRYPTED") != NULL;
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
 		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
