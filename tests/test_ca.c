@@ -15,20 +15,14 @@ static int
 setup(void **state)
 {
 	(void)state;
-	tmp = tu_tmpdir();
-	snprintf(prof, sizeof(prof), "%s/profiles", tmp);
-	if (mkdir(prof, 0700) != 0)
-		return 1;
-	tu_profiles(prof, NULL, 1827);
-	return 0;
+	return tu_setup_tmp(&tmp, prof, sizeof(prof));
 }
 
 static int
 teardown(void **state)
 {
 	(void)state;
-	tu_rmrf(tmp);
-	free(tmp);
+	tu_teardown_tmp(&tmp);
 	return 0;
 }
 

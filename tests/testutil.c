@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "testutil.h"
 
@@ -74,6 +75,25 @@ tu_rmrf(const char *path)
 {
 	if (path != NULL)
 		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+tu_setup_tmp(char **tmp, char *prof, size_t len)
+{
+	*tmp = tu_tmpdir();
+	if (snprintf(prof, len, "%s/profiles", *tmp) >= (int)len ||
+	    mkdir(prof, 0700) != 0)
+		return 1;
+	tu_profiles(prof, NULL, 1827);
+	return 0;
+}
+
+void
+tu_teardown_tmp(char **tmp)
+{
+	tu_rmrf(*tmp);
+	free(*tmp);
+	*tmp = NULL;
 }
 
 time_t

@@ -20,6 +20,12 @@ void tu_write(const char *path, const void *data, size_t len);
 /* A new empty temporary directory (malloc'd path); tu_rmrf removes it. */
 char *tu_tmpdir(void);
 void tu_rmrf(const char *path);
+/* Group setup shared by the CA tests: a temporary directory in *tmp and, in
+ * prof, a "profiles" directory in it holding test certificate profiles
+ * (tu_profiles, 5-year signers). Returns 0, or 1 on failure (cmocka). */
+int tu_setup_tmp(char **tmp, char *prof, size_t len);
+/* Removes *tmp and frees it. */
+void tu_teardown_tmp(char **tmp);
 /* Parses a time; fails the test on error. */
 time_t tu_time(const char *text);
 /* Writes root.profile and signer.profile into dir; signer_ext replaces the
