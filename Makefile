@@ -39,12 +39,16 @@ LIB_SRC = $(wildcard libjcstar/*.c)
 CLI_SRC = $(wildcard cli/*.c)
 TEST_NAMES = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 
-LIB_OBJ = $(LIB_SRC:libjcstar/%.c=$(B)/obj/lib/%.o)
+# the shipped scheme data, compiled into the library (scripts/embed-data)
+DATA_SRC = $(wildcard certs/schemes/*.scheme) certs/recognition.conf \
+       certs/policy.conf
+LIB_OBJ = $(LIB_SRC:libjcstar/%.c=$(B)/obj/lib/%.o) $(B)/obj/lib/builtin.o
 CLI_OBJ = $(CLI_SRC:cli/%.c=$(B)/obj/cli/%.o)
 
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer \
       -fno-sanitize-recover=all
-ASAN_LIB_OBJ = $(LIB_SRC:libjcstar/%.c=$(B)/asan/lib/%.o)
+ASAN_LIB_OBJ = $(LIB_SRC:libjcstar/%.c=$(B)/asan/lib/%.o) \
+       $(B)/asan/lib/builtin.o
 
 .PHONY: all check check-build test-unit test-asan test-cli test-example \
         test-install test-symbols test-web demo bench install uninstall clean deps vectors
@@ -57,6 +61,14 @@ deps:
 $(B)/obj/lib/%.o: libjcstar/%.c $(wildcard libjcstar/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/gen/builtin.c: $(DATA_SRC) scripts/embed-data
+	@mkdir -p $(@D)
+	scripts/embed-data $@
+
+$(B)/obj/lib/builtin.o: $(B)/gen/builtin.c $(wildcard libjcstar/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Ilibjcstar -c $< -o $@
 
 $(B)/obj/cli/%.o: cli/%.c cli/cli.h libjcstar/jcstar.h
 	@mkdir -p $(@D)
@@ -96,6 +108,10 @@ $(B)/tests/%: tests/%.c tests/testutil.c tests/testutil.h $(B)/libjcstar.a
 $(B)/asan/lib/%.o: libjcstar/%.c $(wildcard libjcstar/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c $< -o $@
+
+$(B)/asan/lib/builtin.o: $(B)/gen/builtin.c $(wildcard libjcstar/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -Ilibjcstar -c $< -o $@
 
 $(B)/asan/libjcstar.a: $(ASAN_LIB_OBJ)
 	@rm -f $@
@@ -209,7 +225,9 @@ install: all
 	  'Libs: -L$${libdir} -ljcstar' 'Cflags: -I$${includedir}' \
 	  > $(DESTDIR)$(LIBDIR)/pkgconfig/jcstar.pc
 	install -m 644 docs/jcstar.1 $(DESTDIR)$(MANDIR)/man1/jcstar.1
-	install -m 644 certs/*.profile $(DESTDIR)$(DATADIR)/certs/
+	install -m 644 certs/*.profile certs/*.conf $(DESTDIR)$(DATADIR)/certs/
+	install -d $(DESTDIR)$(DATADIR)/certs/schemes
+	install -m 644 certs/schemes/*.scheme $(DESTDIR)$(DATADIR)/certs/schemes/
 	install -d $(DESTDIR)$(DATADIR)/web/vendor
 	install -m 644 web/index.html web/app.js web/verifier.js web/i18n.js \
 	    web/sw.js web/style.css $(DESTDIR)$(DATADIR)/web/

@@ -29,6 +29,27 @@ int cmd_revoke(int argc, char **argv);
 int cmd_crl(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_schemes(int argc, char **argv);
+
+/* A new context using the scheme profiles jcstar loaded at start
+ * ($JCSTAR_SCHEMES, the schemes/ directory of the certificate profiles,
+ * or the library's built-in set). */
+jcs_ctx *cli_ctx_new(void);
+/* A context for level texts in output (never NULL after start-up). */
+const jcs_ctx *cli_display(void);
+/* Where the scheme profiles were read from ("(built in)" if not files). */
+const char *schemes_dir(void);
+/* The recognition and policy files: opt if given, else NAME.conf of the
+ * certificate profile directory, else the built-in copy. NULL on error
+ * (reason on ctx). */
+jcs_recognition *load_recognition(jcs_ctx *ctx, const char *opt);
+jcs_policy *load_policy(jcs_ctx *ctx, const char *opt);
+/* Prints the profiles ctx uses, rec and pol as one JSON object (jcstar
+ * schemes --json; the web verifier's schemes.json). wctx takes errors. */
+void json_schemes(FILE *f, const jcs_ctx *ctx, const jcs_recognition *rec,
+    const jcs_policy *pol, jcs_ctx *wctx);
+/* Prints a verify decision as a JSON object. */
+void json_decision(FILE *f, const jcs_decision *d);
 /* jcstar show --ca DIR --serial S */
 int show_registered(const char *dir, const char *serial, int json);
 

@@ -139,7 +139,7 @@ revoke_signer(int argc, char **argv)
 		    "--reason are required");
 	if ((rc = get_passphrase(pfile, &pass)) != 0)
 		return rc;
-	if ((ctx = jcs_ctx_new()) == NULL) {
+	if ((ctx = cli_ctx_new()) == NULL) {
 		free_secret(pass);
 		return fail_usage("out of memory");
 	}
@@ -253,7 +253,7 @@ cmd_ca(int argc, char **argv)
 		    "'%s'", key_uri);
 	if ((rc = get_passphrase(pfile, &pass)) != 0)
 		return rc;
-	if ((ctx = jcs_ctx_new()) == NULL) {
+	if ((ctx = cli_ctx_new()) == NULL) {
 		free_secret(pass);
 		return fail_usage("out of memory");
 	}
@@ -533,7 +533,7 @@ cmd_trust(int argc, char **argv)
 		return fail_usage("trust export: --ca and -o are required");
 	if (web_src != NULL && web == NULL)
 		return fail_usage("trust export: --web-src needs --web");
-	if ((ctx = jcs_ctx_new()) == NULL)
+	if ((ctx = cli_ctx_new()) == NULL)
 		return fail_usage("out of memory");
 	/* Exporting needs only certificates: no passphrase. */
 	if ((ca = jcs_ca_open(ctx, dir, NULL)) == NULL ||

@@ -81,7 +81,7 @@ issue_batch(const char *dir, const char *reg_id, const char *csv,
     const char *outdir, const char *tmpl_name, int form, const char *base,
     int dpi, int pem, const char *pfile, const jcs_issue_opts *io)
 {
-	jcs_ctx *ctx = jcs_ctx_new();
+	jcs_ctx *ctx = cli_ctx_new();
 	jcs_ca *ca = NULL;
 	jcs_template *tmpl = NULL;
 	jcs_batch_opts bo;
@@ -203,7 +203,7 @@ cmd_issue(int argc, char **argv)
 	jcs_label *l = NULL;
 
 	memset(&io, 0, sizeof(io));
-	if ((ctx = jcs_ctx_new()) == NULL)
+	if ((ctx = cli_ctx_new()) == NULL)
 		return fail_usage("out of memory");
 	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
 		switch (c) {

@@ -109,7 +109,7 @@ cmd_payload(int argc, char **argv)
 		    progname);
 		return usage_error(help);
 	}
-	if ((ctx = jcs_ctx_new()) == NULL)
+	if ((ctx = cli_ctx_new()) == NULL)
 		return fail_usage("out of memory");
 	if (form == JCS_FORM_URL &&
 	    (url = resolve_base_url(ctx, base, cadir, &ca, &rc)) == NULL)

@@ -80,7 +80,7 @@ struct args {
 static int
 parse(int argc, char **argv, const char *help, struct args *a)
 {
-	jcs_ctx *ctx = jcs_ctx_new();
+	jcs_ctx *ctx = cli_ctx_new();
 	int c, rc = 0;
 
 	memset(a, 0, sizeof(*a));
@@ -220,7 +220,7 @@ cmd_register(int argc, char **argv)
 	if (a.serial || a.status || a.reason != -1 || a.out || a.json)
 		return fail_usage("register: --serial, --status, --reason, -o "
 		    "and --json do not apply");
-	if ((ctx = jcs_ctx_new()) == NULL)
+	if ((ctx = cli_ctx_new()) == NULL)
 		return fail_usage("out of memory");
 	if ((ca = open_ca(ctx, &a, &rc)) != NULL) {
 		if (jcs_ca_register(ctx, ca, &a.reg) == -1)
@@ -286,7 +286,7 @@ cmd_list(int argc, char **argv)
 
 	if (rc != 0)
 		return rc == -1 ? EXIT_VALID : rc;
-	if ((ctx = jcs_ctx_new()) == NULL)
+	if ((ctx = cli_ctx_new()) == NULL)
 		return fail_usage("out of memory");
 	if ((ca = open_ca(ctx, &a, &rc)) != NULL) {
 		n = jcs_ca_list(ctx, ca, a.reg.product.reg_id, a.status, 0,
@@ -322,7 +322,7 @@ show_record(void *arg, const jcs_record *r)
 int
 show_registered(const char *dir, const char *serial, int json)
 {
-	jcs_ctx *ctx = jcs_ctx_new();
+	jcs_ctx *ctx = cli_ctx_new();
 	jcs_ca *ca;
 	int rc = EXIT_VALID;
 
@@ -356,7 +356,7 @@ cmd_revoke(int argc, char **argv)
 		    "of them)");
 	if (a.reason == -1)
 		return fail_usage("revoke: --reason is required");
-	if ((ctx = jcs_ctx_new()) == NULL)
+	if ((ctx = cli_ctx_new()) == NULL)
 		return fail_usage("out of memory");
 	if ((ca = open_ca(ctx, &a, &rc)) != NULL) {
 		n = jcs_ca_revoke(ctx, ca, a.serial, a.reg.product.reg_id,
@@ -395,7 +395,7 @@ cmd_crl(int argc, char **argv)
 		return rc == -1 ? EXIT_VALID : rc;
 	if (a.out == NULL)
 		return fail_usage("crl: -o FILE is required (- for stdout)");
-	if ((ctx = jcs_ctx_new()) == NULL)
+	if ((ctx = cli_ctx_new()) == NULL)
 		return fail_usage("out of memory");
 	if ((ca = open_ca(ctx, &a, &rc)) != NULL) {
 		if (jcs_ca_write_crl(ctx, ca, a.days, a.out) == -1)
@@ -429,7 +429,7 @@ cmd_audit(int argc, char **argv)
 		return print_help(audit_help);
 	if ((rc = parse(argc - 1, argv + 1, audit_help, &a)) != 0)
 		return rc == -1 ? EXIT_VALID : rc;
-	if ((ctx = jcs_ctx_new()) == NULL)
+	if ((ctx = cli_ctx_new()) == NULL)
 		return fail_usage("out of memory");
 	if ((ca = open_ca(ctx, &a, &rc)) != NULL) {
 		if ((n = jcs_ca_audit_verify(ctx, ca)) == -1) {

@@ -178,7 +178,7 @@ cmd_render(int argc, char **argv)
 		return fail_usage("render: -o %s: the output is NAME.png or "
 		    "NAME.svg", out);
 	png = ends_with(out, ".png");
-	if ((ctx = jcs_ctx_new()) == NULL)
+	if ((ctx = cli_ctx_new()) == NULL)
 		return fail_usage("out of memory");
 	if ((rc = template_path(tname, tpath, sizeof(tpath))) != 0)
 		goto done;

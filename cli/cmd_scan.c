@@ -150,7 +150,7 @@ cmd_scan(int argc, char **argv)
 		fprintf(stderr, "%s scan: no image file given\n", progname);
 		return usage_error(help);
 	}
-	if ((ctx = jcs_ctx_new()) == NULL)
+	if ((ctx = cli_ctx_new()) == NULL)
 		return fail_usage("out of memory");
 	for (int i = optind; i < argc; i++) {
 		int r = scan_one(ctx, argv[i], json);

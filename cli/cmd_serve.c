@@ -620,7 +620,7 @@ verify_items(struct buf *b, const struct item *items, size_t n,
 	jcs_ctx *ctx;
 	size_t valid = 0;
 
-	if ((ctx = jcs_ctx_new()) == NULL)
+	if ((ctx = cli_ctx_new()) == NULL)
 		return -1;
 	tr = trust_get();
 	buf_puts(b, "{\"results\":[");
@@ -1322,7 +1322,7 @@ cmd_serve(int argc, char **argv)
 	int c, rc = EXIT_USAGE, lfd = -1, timeout = DEFAULT_TIMEOUT;
 	int conns = DEFAULT_CONNECTIONS, mb;
 
-	if ((ctx = jcs_ctx_new()) == NULL)
+	if ((ctx = cli_ctx_new()) == NULL)
 		return fail_usage("out of memory");
 	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (c) {

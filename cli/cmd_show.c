@@ -61,7 +61,7 @@ cmd_show(int argc, char **argv)
 		fprintf(stderr, "%s show: no label file given\n", progname);
 		return usage_error(help);
 	}
-	if ((ctx = jcs_ctx_new()) == NULL)
+	if ((ctx = cli_ctx_new()) == NULL)
 		return fail_usage("out of memory");
 	for (int i = optind; i < argc; i++) {
 		jcs_label *l = jcs_label_load_file(ctx, argv[i]);

@@ -6,9 +6,9 @@
 #include "cli.h"
 
 static const char help[] =
-"usage: jcstar verify --trust BUNDLE [--at TIME] [--min-level N]\n"
-"           [--importance low|medium|high] [--require-fresh-crl]\n"
-"           [--json] [-q]\n"
+"usage: jcstar verify --trust BUNDLE [--at TIME] [--require-fresh-crl]\n"
+"           [--as SCHEME] [--min-level N] [--recognition FILE]\n"
+"           [--importance NAME [--policy FILE]] [--json] [-q]\n"
 "           [--payload TEXT|-]... [--image FILE]... [LABEL...]\n"
 "       jcstar verify --trust BUNDLE --batch FILE|- [--report OUT.csv|OUT.json]\n"
 "\n"
@@ -34,11 +34,20 @@ static const char help[] =
 "                    repeated (an image without a code is not valid)\n"
 "  --at TIME         verify as of TIME (YYYY-MM-DD or\n"
 "                    YYYY-MM-DDTHH:MM:SSZ) instead of now\n"
-"  --min-level N     require a JC-STAR label of star level N (1-4) or\n"
-"                    higher (labels of other schemes do not qualify)\n"
-"  --importance I    require what the Japanese government procurement\n"
-"                    guideline asks for a system of importance I: low ->\n"
-"                    JC-STAR star 1 or higher; medium, high -> star 3+\n"
+"  --as SCHEME       require a label that satisfies SCHEME (jcstar, cls,\n"
+"                    psti, cyber-trust-mark, cra; see jcstar schemes):\n"
+"                    a label of SCHEME, or of another scheme through an\n"
+"                    acceptance line of the recognition file; the\n"
+"                    output names the line the decision rests on\n"
+"  --min-level N     ... at level N or higher (default: the scheme's\n"
+"                    lowest); without --as, SCHEME is jcstar\n"
+"  --recognition FILE  the recognition file (default: recognition.conf\n"
+"                    of the installed profiles)\n"
+"  --importance NAME require what the procurement policy asks for a\n"
+"                    system of importance NAME; the default policy is\n"
+"                    Japan's: low -> JC-STAR star 1 or higher; medium,\n"
+"                    high -> star 3 or higher\n"
+"  --policy FILE     an organisation's own policy file for --importance\n"
 "  --require-fresh-crl\n"
 "                    fail unless the bundle has a label CRL for the\n"
 "                    label's root that is not past its nextUpdate (at\n"
@@ -68,6 +77,10 @@ print_result(const char *file, const jcs_label *l, const jcs_ctx *ctx,
 		json_str(stdout, ok ? NULL : jcs_ctx_message(ctx));
 		fputs(",\"signer\":", stdout);
 		json_str(stdout, ok ? signer : NULL);
+		if (jcs_ctx_decision(ctx) != NULL) {
+			fputs(",\"decision\":", stdout);
+			json_decision(stdout, jcs_ctx_decision(ctx));
+		}
 		fputs(",\"label\":", stdout);
 		if (l != NULL)
 			json_label(stdout, l);
@@ -93,6 +106,9 @@ print_result(const char *file, const jcs_label *l, const jcs_ctx *ctx,
 			printf(", support until %s",
 			    jcs_date_format(f->support_until, t, sizeof(t)));
 		printf("\n  signed by %s\n", signer);
+		if (jcs_ctx_decision(ctx) != NULL)
+			printf("  requirement met: %s\n",
+			    jcs_ctx_decision(ctx)->reason);
 	} else {
 		printf("%s: NOT VALID (%s): %s\n", file,
 		    jcs_err_name(jcs_ctx_error(ctx)), jcs_ctx_message(ctx));
@@ -290,6 +306,68 @@ check_image(jcs_ctx *ctx, const jcs_trust *trust, const jcs_verify_opts *vo,
 	jcs_scan_free(scan);
 }
 
+/* Sets vo's requirements from --as, --min-level, --importance and the
+ * recognition and policy files. Returns 0 or an exit status. */
+static int
+requirement(jcs_ctx *ctx, const char *as, const char *min_level,
+    const char *importance, const char *pol_file, const char *rec_file,
+    jcs_requirement *one, jcs_policy **pol, jcs_recognition **rec,
+    jcs_verify_opts *vo)
+{
+	const jcs_profile *p;
+
+	memset(one, 0, sizeof(*one));
+	if (importance != NULL && (as != NULL || min_level != NULL))
+		return fail_usage("verify: --importance takes its requirement "
+		    "from the policy: do not add --as or --min-level");
+	if (pol_file != NULL && importance == NULL)
+		return fail_usage("verify: --policy goes with --importance");
+	if (importance == NULL && as == NULL && min_level == NULL) {
+		if (rec_file != NULL)
+			return fail_usage("verify: --recognition goes with "
+			    "--as or --importance");
+		return EXIT_VALID;
+	}
+	if ((*rec = load_recognition(ctx, rec_file)) == NULL)
+		return fail_ctx(ctx, "--recognition") == EXIT_INVALID ?
+		    EXIT_USAGE : EXIT_USAGE;
+	vo->recognition = *rec;
+	if (importance != NULL) {
+		if ((*pol = load_policy(ctx, pol_file)) == NULL)
+			return fail_ctx(ctx, "--policy") != 0 ? EXIT_USAGE :
+			    EXIT_USAGE;
+		if (jcs_policy_lookup(ctx, *pol, importance, &vo->require,
+		    &vo->n_require) == -1) {
+			fail_ctx(ctx, "--importance");
+			return EXIT_USAGE;
+		}
+		return EXIT_VALID;
+	}
+	one->scheme = as != NULL ? jcs_scheme_from_name(as) :
+	    JCS_SCHEME_JCSTAR;
+	if (one->scheme == 0)
+		return fail_usage("verify: unknown scheme '%s' for --as "
+		    "(jcstar, cls, psti, cyber-trust-mark, cra)", as);
+	p = jcs_schemes_find(jcs_ctx_schemes(ctx), one->scheme);
+	if (p == NULL)
+		return fail_usage("verify: no profile for scheme %s is "
+		    "loaded (%s)", jcs_scheme_name(one->scheme),
+		    schemes_dir());
+	if (min_level != NULL && parse_int(min_level, p->min_level,
+	    p->max_level, &one->min_level) == -1) {
+		if (p->min_level == p->max_level)
+			return fail_usage("verify: --min-level for %s must be "
+			    "%d, not '%s'", p->display, p->min_level,
+			    min_level);
+		return fail_usage("verify: --min-level for %s must be a level "
+		    "from %d to %d, not '%s'", p->display, p->min_level,
+		    p->max_level, min_level);
+	}
+	vo->require = one;
+	vo->n_require = 1;
+	return EXIT_VALID;
+}
+
 int
 cmd_verify(int argc, char **argv)
 {
@@ -298,6 +376,9 @@ cmd_verify(int argc, char **argv)
 		{ "at", required_argument, NULL, 'a' },
 		{ "min-level", required_argument, NULL, 'm' },
 		{ "importance", required_argument, NULL, 'i' },
+		{ "as", required_argument, NULL, 'S' },
+		{ "recognition", required_argument, NULL, 'G' },
+		{ "policy", required_argument, NULL, 'P' },
 		{ "require-fresh-crl", no_argument, NULL, 'F' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "payload", required_argument, NULL, 'p' },
@@ -309,15 +390,20 @@ cmd_verify(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *tfile = NULL, *payloads[MAX_ARGS], *images[MAX_ARGS];
-	const char *batch = NULL, *report = NULL;
+	const char *batch = NULL, *report = NULL, *importance = NULL;
+	const char *as = NULL, *min_level = NULL, *rec_file = NULL;
+	const char *pol_file = NULL;
 	size_t n_payloads = 0, n_images = 0;
 	jcs_verify_opts vo;
 	jcs_ctx *ctx;
 	jcs_trust *trust = NULL;
-	int c, json = 0, rc = EXIT_VALID, importance = 0;
+	jcs_recognition *rec = NULL;
+	jcs_policy *pol = NULL;
+	jcs_requirement one;
+	int c, json = 0, rc = EXIT_VALID;
 
 	memset(&vo, 0, sizeof(vo));
-	if ((ctx = jcs_ctx_new()) == NULL)
+	if ((ctx = cli_ctx_new()) == NULL)
 		return fail_usage("out of memory");
 	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -331,19 +417,19 @@ cmd_verify(int argc, char **argv)
 			}
 			break;
 		case 'm':
-			if (parse_int(optarg, 1, 4, &vo.min_level) == -1) {
-				rc = fail_usage("--min-level must be a level "
-				    "from 1 to 4, not '%s'", optarg);
-				goto done;
-			}
+			min_level = optarg;
 			break;
 		case 'i':
-			if ((importance = jcs_importance_from_name(optarg)) ==
-			    0) {
-				rc = fail_usage("--importance must be low, "
-				    "medium or high, not '%s'", optarg);
-				goto done;
-			}
+			importance = optarg;
+			break;
+		case 'S':
+			as = optarg;
+			break;
+		case 'G':
+			rec_file = optarg;
+			break;
+		case 'P':
+			pol_file = optarg;
 			break;
 		case 'F':
 			vo.require_fresh_crl = 1;
@@ -404,16 +490,9 @@ cmd_verify(int argc, char **argv)
 		    "given");
 		goto done;
 	}
-	if (vo.min_level > 0)
-		vo.scheme = JCS_SCHEME_JCSTAR;
-	if (importance != 0) {
-		int lvl = jcs_importance_min_level(JCS_SCHEME_JCSTAR,
-		    importance);
-
-		vo.scheme = JCS_SCHEME_JCSTAR;
-		if (lvl > vo.min_level)
-			vo.min_level = lvl;
-	}
+	if ((rc = requirement(ctx, as, min_level, importance, pol_file,
+	    rec_file, &one, &pol, &rec, &vo)) != EXIT_VALID)
+		goto done;
 	if ((trust = jcs_trust_load_file(ctx, tfile)) == NULL) {
 		rc = fail_ctx(ctx, "--trust");
 		if (rc == EXIT_INVALID)
@@ -445,6 +524,8 @@ cmd_verify(int argc, char **argv)
 		check_image(ctx, trust, &vo, images[i], json, &rc);
 done:
 	jcs_trust_free(trust);
+	jcs_recognition_free(rec);
+	jcs_policy_free(pol);
 	jcs_ctx_free(ctx);
 	return rc;
 }

@@ -35,7 +35,9 @@ static const char usage_text[] =
 "  payload      print the text of a label's QR code (url or bare form)\n"
 "  show         print a label's fields (does not verify); with --ca and\n"
 "               --serial, the registry's record of an issued label\n"
-"  verify       verify labels against a trust bundle\n"
+"  verify       verify labels against a trust bundle; with --as or\n"
+"               --importance, whether a label meets a requirement\n"
+"  schemes      list the scheme profiles, recognition and policy\n"
 "  scan         print the jcstar payloads of QR codes in images\n"
 "  serve        HTTP verifier: verify API, health check, verifier page\n"
 "  version      print the version\n"
@@ -209,8 +211,16 @@ data_dir(const char *opt, const char *env, const char *sub, char *buf,
 
 				snprintf(buf, size, "%s/%s/%s", exe, rel[i],
 				    sub);
-				if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+				if (stat(buf, &st) == 0 &&
+				    S_ISDIR(st.st_mode)) {
+					char real[PATH_MAX];
+
+					/* build/../certs -> certs */
+					if (realpath(buf, real) != NULL)
+						snprintf(buf, size, "%s",
+						    real);
 					return buf;
+				}
 			}
 		}
 	}
@@ -243,10 +253,118 @@ template_dir(const char *opt)
 	    sizeof(buf));
 }
 
+/* ---- scheme profiles, recognition and policy files ---- */
+
+static jcs_schemes *schemes;   /* NULL: the library's built-in set */
+static jcs_ctx *display;       /* for level texts in output */
+
+static void
+free_schemes(void)
+{
+	jcs_ctx_free(display);
+	jcs_schemes_free(schemes);
+}
+
+/* Loads the scheme profiles: $JCSTAR_SCHEMES if set, else the schemes/
+ * directory of the certificate profiles if there is one, else the set
+ * built into the library. Returns 0 or an exit status. */
+static int
+load_schemes(void)
+{
+	const char *env = getenv("JCSTAR_SCHEMES");
+	char dir[PATH_MAX + 80];
+	struct stat st;
+	jcs_ctx *ctx;
+
+	if ((ctx = jcs_ctx_new()) == NULL)
+		return fail_usage("out of memory");
+	if (env != NULL && env[0] != '\0')
+		snprintf(dir, sizeof(dir), "%s", env);
+	else
+		snprintf(dir, sizeof(dir), "%s/schemes", profile_dir(NULL));
+	if ((env != NULL && env[0] != '\0') ||
+	    (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))) {
+		if ((schemes = jcs_schemes_load_dir(ctx, dir)) == NULL) {
+			int rc = fail_ctx(ctx, NULL);
+
+			jcs_ctx_free(ctx);
+			return rc == EXIT_INVALID ? EXIT_USAGE : rc;
+		}
+	}
+	jcs_ctx_set_schemes(ctx, schemes);
+	display = ctx;
+	atexit(free_schemes);
+	return 0;
+}
+
+jcs_ctx *
+cli_ctx_new(void)
+{
+	jcs_ctx *ctx = jcs_ctx_new();
+
+	if (ctx != NULL)
+		jcs_ctx_set_schemes(ctx, schemes);
+	return ctx;
+}
+
+const jcs_ctx *
+cli_display(void)
+{
+	return display;
+}
+
+const char *
+schemes_dir(void)
+{
+	static char buf[PATH_MAX + 80];
+	const char *env = getenv("JCSTAR_SCHEMES");
+
+	if (schemes == NULL)
+		return "(built in)";
+	if (env != NULL && env[0] != '\0')
+		return env;
+	snprintf(buf, sizeof(buf), "%s/schemes", profile_dir(NULL));
+	return buf;
+}
+
+/* A data file of the certificate profile directory (NAME.conf), or NULL
+ * when there is none (then the built-in copy serves). */
+static const char *
+conf_file(const char *name, char *buf, size_t size)
+{
+	struct stat st;
+
+	snprintf(buf, size, "%s/%s", profile_dir(NULL), name);
+	return stat(buf, &st) == 0 ? buf : NULL;
+}
+
+jcs_recognition *
+load_recognition(jcs_ctx *ctx, const char *opt)
+{
+	char buf[PATH_MAX + 80];
+	const char *path = opt != NULL ? opt :
+	    conf_file("recognition.conf", buf, sizeof(buf));
+
+	return path != NULL ? jcs_recognition_load_file(ctx, path) :
+	    jcs_recognition_load_builtin(ctx);
+}
+
+jcs_policy *
+load_policy(jcs_ctx *ctx, const char *opt)
+{
+	char buf[PATH_MAX + 80];
+	const char *path = opt != NULL ? opt :
+	    conf_file("policy.conf", buf, sizeof(buf));
+
+	return path != NULL ? jcs_policy_load_file(ctx, path) :
+	    jcs_policy_load_builtin(ctx);
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *cmd;
+	int rc;
 
 	if (argc < 2)
 		return usage_error(usage_text);
@@ -262,6 +380,8 @@ main(int argc, char **argv)
 	argc--;
 	argv++;
 	cmdname = cmd;
+	if ((rc = load_schemes()) != 0)
+		return rc;
 	/* getopt names argv[0] in its messages: make it "jcstar <cmd>" */
 	{
 		static char name[64];
@@ -297,6 +417,8 @@ main(int argc, char **argv)
 		return cmd_audit(argc, argv);
 	if (strcmp(cmd, "serve") == 0)
 		return cmd_serve(argc, argv);
+	if (strcmp(cmd, "schemes") == 0)
+		return cmd_schemes(argc, argv);
 	fprintf(stderr, "%s: unknown command '%s'\n", progname, cmd);
 	cmdname = NULL;
 	return usage_error(usage_text);

@@ -29,14 +29,44 @@ json_str(FILE *f, const char *s)
 const char *
 level_text(int scheme, int level, char *buf, size_t len)
 {
-	if (scheme == JCS_SCHEME_JCSTAR)
-		snprintf(buf, len, "JC-STAR \u2605%d", level);
-	else if (jcs_scheme_name(scheme) != NULL)
-		snprintf(buf, len, "%s level %d", jcs_scheme_name(scheme),
-		    level);
-	else
-		snprintf(buf, len, "scheme %d level %d", scheme, level);
-	return buf;
+	return jcs_level_text(cli_display(), scheme, level, buf, len);
+}
+
+void
+json_decision(FILE *f, const jcs_decision *d)
+{
+	static const char *const how[] = { "not-met", "direct", "accepted" };
+	char ref[64];
+
+	if (d == NULL) {
+		fputs("null", f);
+		return;
+	}
+	snprintf(ref, sizeof(ref), "%s:%d", jcs_scheme_name(d->req.scheme),
+	    d->req.min_level);
+	fprintf(f, "{\"met\":%s,\"how\":\"%s\",\"requirement\":",
+	    d->met ? "true" : "false", how[d->met]);
+	json_str(f, ref);
+	if (d->req.source != NULL) {
+		char at[4200];
+
+		snprintf(at, sizeof(at), "%s:%u", d->req.source, d->req.line);
+		fputs(",\"policy\":", f);
+		json_str(f, at);
+	}
+	if (d->line != NULL) {
+		char at[4200];
+
+		snprintf(at, sizeof(at), "%s:%u", d->line->file,
+		    d->line->line);
+		fputs(",\"recognition\":", f);
+		json_str(f, at);
+		fputs(",\"basis\":", f);
+		json_str(f, d->line->basis);
+	}
+	fputs(",\"reason\":", f);
+	json_str(f, d->reason);
+	fputc('}', f);
 }
 
 void

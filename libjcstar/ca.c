@@ -875,41 +875,13 @@ jcs_ca_make_label(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *o)
 	jcs_label_fields f;
 	jcs_label *l = NULL;
 	const jcs_key *key;
+	const jcs_profile *p;
 	time_t snb, sna, limit;
 	char a[32], b[32], c[32];
-	int years;
+	const char *why;
 
 	if (ca == NULL || o == NULL) {
 		jcs_fail(ctx, JCS_ERR_INVALID_ARG, "no CA or options given");
-		return NULL;
-	}
-	if (jcs_scheme_name(o->scheme) == NULL) {
-		jcs_fail(ctx, JCS_ERR_INVALID_ARG, "unknown scheme %d",
-		    o->scheme);
-		return NULL;
-	}
-	if (!jcs_scheme_issuable(o->scheme)) {
-		jcs_fail(ctx, JCS_ERR_POLICY_RULE,
-		    "issuing %s labels is not supported yet (only jcstar)",
-		    jcs_scheme_display(o->scheme));
-		return NULL;
-	}
-	if (!jcs_scheme_level_ok(o->scheme, o->level)) {
-		jcs_fail(ctx, JCS_ERR_INVALID_ARG,
-		    "level %d is not defined for %s (1 to 4)", o->level,
-		    jcs_scheme_display(o->scheme));
-		return NULL;
-	}
-	if (o->scheme == JCS_SCHEME_JCSTAR && o->level >= 3 && o->lab == NULL) {
-		jcs_fail(ctx, JCS_ERR_POLICY_RULE,
-		    "JC-STAR level %d needs a third-party evaluation: name the "
-		    "lab (--lab)", o->level);
-		return NULL;
-	}
-	s = &ca->signers[ca->n_signers - 1];
-	if (jcs_asn1_time_to_time(X509_get0_notBefore(s->cert), &snb) == -1 ||
-	    jcs_asn1_time_to_time(X509_get0_notAfter(s->cert), &sna) == -1) {
-		jcs_fail(ctx, JCS_ERR_KEY, "signer certificate has bad times");
 		return NULL;
 	}
 	memset(&f, 0, sizeof(f));
@@ -918,6 +890,30 @@ jcs_ca_make_label(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *o)
 	f.product = o->product;
 	f.lab = o->lab;
 	f.support_until = o->support_until;
+	if (jcs_scheme_name(o->scheme) == NULL) {
+		jcs_fail(ctx, JCS_ERR_INVALID_ARG, "unknown scheme %d",
+		    o->scheme);
+		return NULL;
+	}
+	if ((p = jcs_profile_of(ctx, o->scheme)) == NULL) {
+		jcs_fail(ctx, JCS_ERR_POLICY_RULE, "no profile for scheme %s "
+		    "is loaded", jcs_scheme_name(o->scheme));
+		return NULL;
+	}
+	if (!jcs_profile_level_ok(p, o->level)) {
+		jcs_fail(ctx, JCS_ERR_INVALID_ARG, "level %d is not defined "
+		    "for %s (%d to %d; %s)", o->level, p->display,
+		    p->min_level, p->max_level, p->file);
+		return NULL;
+	}
+	if (jcs_profile_check_fields(ctx, JCS_ERR_POLICY_RULE, &f, 1) == -1)
+		return NULL;
+	s = &ca->signers[ca->n_signers - 1];
+	if (jcs_asn1_time_to_time(X509_get0_notBefore(s->cert), &snb) == -1 ||
+	    jcs_asn1_time_to_time(X509_get0_notAfter(s->cert), &sna) == -1) {
+		jcs_fail(ctx, JCS_ERR_KEY, "signer certificate has bad times");
+		return NULL;
+	}
 	f.not_before = o->not_before != 0 ? o->not_before : time(NULL);
 	if (f.not_before < snb || f.not_before >= sna) {
 		jcs_fail(ctx, JCS_ERR_POLICY_RULE,
@@ -928,8 +924,17 @@ jcs_ca_make_label(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *o)
 		    jcs_time_format(sna, c, sizeof(c)));
 		return NULL;
 	}
-	years = jcs_scheme_max_years(o->scheme);
-	limit = jcs_add_years(f.not_before, years);
+	if (f.support_until != 0 && f.support_until < f.not_before -
+	    f.not_before % 86400) {
+		jcs_fail(ctx, JCS_ERR_POLICY_RULE,
+		    "the support period (until %s) ends before the label "
+		    "starts (%s)", jcs_date_format(f.support_until, a,
+		    sizeof(a)), jcs_date_format(f.not_before, b, sizeof(b)));
+		return NULL;
+	}
+	if (jcs_profile_validity(ctx, p, f.not_before, f.support_until,
+	    &limit, &why) == -1)
+		return NULL;
 	if (o->valid_days < 0 || o->valid_days > 36525) {
 		jcs_fail(ctx, JCS_ERR_INVALID_ARG,
 		    "validity of %d days is out of range", o->valid_days);
@@ -937,14 +942,23 @@ jcs_ca_make_label(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *o)
 	}
 	if (o->valid_days > 0) {
 		f.not_after = f.not_before + (time_t)o->valid_days * 86400;
+		if (f.not_after > limit && strcmp(why, "max_validity") == 0) {
+			jcs_fail(ctx, JCS_ERR_POLICY_RULE,
+			    "a validity of %d days exceeds the %s maximum "
+			    "(the label would end %s, the limit is %s; %s: "
+			    "max_validity)", o->valid_days, p->display,
+			    jcs_date_format(f.not_after, a, sizeof(a)),
+			    jcs_date_format(limit, b, sizeof(b)), p->file);
+			return NULL;
+		}
 		if (f.not_after > limit) {
 			jcs_fail(ctx, JCS_ERR_POLICY_RULE,
-			    "a validity of %d days exceeds the %s maximum of "
-			    "%d years (the label would end %s, the limit is "
-			    "%s)", o->valid_days,
-			    jcs_scheme_display(o->scheme), years,
+			    "a validity of %d days runs past the support "
+			    "period (the label would end %s, support ends %s; "
+			    "%s: within_support = yes)", o->valid_days,
 			    jcs_date_format(f.not_after, a, sizeof(a)),
-			    jcs_date_format(limit, b, sizeof(b)));
+			    jcs_date_format(f.support_until, b, sizeof(b)),
+			    p->file);
 			return NULL;
 		}
 		if (f.not_after > sna) {
@@ -959,14 +973,6 @@ jcs_ca_make_label(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *o)
 		}
 	} else {
 		f.not_after = limit < sna ? limit : sna;
-	}
-	if (f.support_until != 0 && f.support_until < f.not_before -
-	    f.not_before % 86400) {
-		jcs_fail(ctx, JCS_ERR_POLICY_RULE,
-		    "the support period (until %s) ends before the label "
-		    "starts (%s)", jcs_date_format(f.support_until, a,
-		    sizeof(a)), jcs_date_format(f.not_before, b, sizeof(b)));
-		return NULL;
 	}
 	if ((key = jcs_ca_current_key(ctx, ca)) == NULL)
 		return NULL;

@@ -70,6 +70,12 @@ jcs_err_is_verdict(jcs_err err)
 	return 0;
 }
 
+const jcs_decision *
+jcs_ctx_decision(const jcs_ctx *ctx)
+{
+	return ctx != NULL && ctx->has_decision ? &ctx->decision : NULL;
+}
+
 jcs_ctx *
 jcs_ctx_new(void)
 {

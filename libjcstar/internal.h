@@ -30,6 +30,9 @@
 struct jcs_ctx {
 	jcs_err err;
 	char msg[512];
+	const jcs_schemes *schemes; /* NULL: the built-in set */
+	jcs_decision decision;      /* of the last jcs_verify */
+	int has_decision;
 	/* set by batch issuance around a chunk's files, which are then made
 	 * durable together with one syncfs(2) instead of one fsync each */
 	int defer_sync;
@@ -204,11 +207,54 @@ int jcs_registry_audit_op(jcs_ctx *ctx, jcs_ca *ca, const char *op,
     const char *subject, const char *result);
 
 /* scheme.c */
-/* Returns the maximum label validity in years for scheme (0 = none). */
-int jcs_scheme_max_years(int scheme);
+/* Like jcs_fail, prefixing "FILE:LINE: " (or "FILE: " when line is 0). */
+int jcs_fail_at(jcs_ctx *ctx, jcs_err err, const char *file, int line,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Parses a decimal number of at most 9 digits in [lo, hi] from s[0..len).
+ * Returns 0 or -1. */
+int jcs_parse_int(const char *s, size_t len, int lo, int hi, int *out);
+/* Parses "N" or "LOW-HIGH" (1..255). Returns 0 or -1. */
+int jcs_parse_level_range(const char *s, int *lo, int *hi);
+/* Adds one profile from text to set. Returns 0 or -1. */
+int jcs_schemes_add_mem(jcs_ctx *ctx, jcs_schemes *set, const char *name,
+    const char *text, size_t len);
+/* Returns the profile ctx uses for scheme (ctx may be NULL: built in). */
+const jcs_profile *jcs_profile_of(const jcs_ctx *ctx, int scheme);
+/* 1 if level is defined by p. */
+int jcs_profile_level_ok(const jcs_profile *p, int level);
+/* The template name for a level, or NULL. */
+const char *jcs_profile_template(const jcs_profile *p, int level);
 /* Returns a display name ("JC-STAR", "CLS", ...). */
-const char *jcs_scheme_display(int scheme);
-/* Formats "JC-STAR \u26052" or "CLS level 2" into buf. Returns buf. */
-const char *jcs_level_display(int scheme, int level, char *buf, size_t len);
+const char *jcs_scheme_display(const jcs_ctx *ctx, int scheme);
+/* Checks fields against their scheme's profile: level defined, lab named
+ * from third_party_from, and (issuing) support_until when required.
+ * Fails with err. */
+int jcs_profile_check_fields(jcs_ctx *ctx, jcs_err err,
+    const jcs_label_fields *f, int issuing);
+/* Sets *limit to the latest end of a label starting not_before under p
+ * (validity cap, support period) and *why to the rule that set it. Returns
+ * 0, or -1 (JCS_ERR_POLICY_RULE) if nothing bounds it. */
+int jcs_profile_validity(jcs_ctx *ctx, const jcs_profile *p,
+    time_t not_before, time_t support_until, time_t *limit,
+    const char **why);
+
+/* builtin.c (generated from certs/ by scripts/embed-data) */
+struct jcs_builtin_file {
+	const char *name;
+	const char *text;
+};
+extern const struct jcs_builtin_file jcs_builtin_schemes[]; /* NULL-ended */
+extern const struct jcs_builtin_file jcs_builtin_recognition;
+extern const struct jcs_builtin_file jcs_builtin_policy;
+
+/* recognition.c */
+struct jcs_basis {
+	int kind, scheme, level;
+	char serial[41], issuer[17];
+	char model[JCS_MAX_MODEL + 1];
+	uint8_t *content;        /* the label's DER, or the statement */
+	size_t len;
+	char summary[400];
+};
 
 #endif

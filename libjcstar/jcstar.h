@@ -130,26 +130,80 @@ const char *jcs_scheme_name(int scheme);
 /* Returns the scheme for a short name (case-insensitive), or 0 if unknown. */
 int jcs_scheme_from_name(const char *name);
 
-/* Returns 1 if level is defined for scheme, else 0. */
-int jcs_scheme_level_ok(int scheme, int level);
+/* Scheme profiles: the rules and presentation of each scheme, read from
+ * data files (certs/schemes/NAME.scheme, docs/SCHEMES.md) so that an
+ * operator can update them without a rebuild. The library carries a copy of
+ * the shipped files, used by any jcs_ctx given no other set. */
 
-/* Returns 1 if labels of this scheme can be issued by this version
- * (only JC-STAR today), else 0. */
-int jcs_scheme_issuable(int scheme);
+#define JCS_PROFILE_MAX_LEVELS 15
 
-typedef enum jcs_importance {
-	JCS_IMPORTANCE_LOW = 1,    /* JC-STAR: star 1 or higher */
-	JCS_IMPORTANCE_MEDIUM = 2, /* JC-STAR: star 3 or higher */
-	JCS_IMPORTANCE_HIGH = 3    /* JC-STAR: star 3 or higher */
-} jcs_importance;
+typedef enum jcs_level_style {
+	JCS_STYLE_STARS = 1,     /* JC-STAR: filled and hollow stars */
+	JCS_STYLE_ASTERISKS = 2, /* CLS: one asterisk per level */
+	JCS_STYLE_MARK = 3,      /* PSTI, Cyber Trust Mark: one named mark */
+	JCS_STYLE_CLASS = 4      /* CRA: a class name per level */
+} jcs_level_style;
 
-/* Returns the importance for "low", "medium" or "high", or 0 if unknown. */
-int jcs_importance_from_name(const char *name);
+/* One scheme's profile. Strings are owned by the set it belongs to. */
+typedef struct jcs_profile {
+	int scheme;              /* a jcs_scheme value */
+	const char *name;        /* "jcstar" */
+	const char *display;     /* "JC-STAR" */
+	const char *authority;   /* who runs the scheme */
+	const char *country;     /* "JP"; "" if not given */
+	const char *file;        /* the file it was read from */
+	int min_level, max_level;
+	int style;               /* a jcs_level_style value */
+	int third_party_from;    /* levels >= this name a lab; 0 = none */
+	int max_years, max_days; /* label validity cap; both 0 = none */
+	int support_required;    /* 1: a label states support_until */
+	int within_support;      /* 1: a label ends with the support period */
+	/* per level (index 1..JCS_PROFILE_MAX_LEVELS): a name (NULL if
+	 * none) and the template name */
+	const char *level_name[JCS_PROFILE_MAX_LEVELS + 1];
+	const char *tmpl[JCS_PROFILE_MAX_LEVELS + 1];
+} jcs_profile;
 
-/* Returns the minimum level of scheme that the Japanese government
- * procurement guideline requires for a system of the given importance, or
- * -1 if no rule is defined for that scheme. */
-int jcs_importance_min_level(int scheme, int importance);
+typedef struct jcs_schemes jcs_schemes;
+
+/* Reads every DIR/NAME.scheme. Returns the set (for jcs_schemes_free) or
+ * NULL with JCS_ERR_PROFILE and "FILE:LINE: what is wrong" (unknown key or
+ * scheme, level out of range, a key or scheme given twice, a missing key),
+ * JCS_ERR_IO or JCS_ERR_TOO_LARGE. */
+jcs_schemes *jcs_schemes_load_dir(jcs_ctx *ctx, const char *dir);
+
+/* Returns a new copy of the built-in set, or NULL. */
+jcs_schemes *jcs_schemes_load_builtin(jcs_ctx *ctx);
+
+void jcs_schemes_free(jcs_schemes *set);
+
+/* Returns the built-in set (parsed once, owned by the library). */
+const jcs_schemes *jcs_schemes_builtin(void);
+
+/* The profiles of a set, in file-name order; NULL if out of range. */
+size_t jcs_schemes_count(const jcs_schemes *set);
+const jcs_profile *jcs_schemes_get(const jcs_schemes *set, size_t i);
+/* Returns the profile of scheme, or NULL if the set has none. */
+const jcs_profile *jcs_schemes_find(const jcs_schemes *set, int scheme);
+
+/* Makes ctx use set (borrowed: it must outlive its use by ctx) for every
+ * rule and display; NULL returns to the built-in set. */
+void jcs_ctx_set_schemes(jcs_ctx *ctx, const jcs_schemes *set);
+/* Returns the set ctx uses. */
+const jcs_schemes *jcs_ctx_schemes(const jcs_ctx *ctx);
+
+/* Returns the name of a level style ("stars", ...). */
+const char *jcs_style_name(int style);
+
+/* Formats a level as text: "JC-STAR (star)3", "CLS level 2",
+ * "PSTI compliant", "Cyber Trust Mark", "CRA important I". Returns buf. */
+const char *jcs_level_text(const jcs_ctx *ctx, int scheme, int level,
+    char *buf, size_t len);
+
+/* Formats a level as its mark on a label: stars (filled then hollow, U+2605/U+2606),
+ * asterisks, or the level's name. Returns buf ("" if undefined). */
+const char *jcs_level_mark(const jcs_ctx *ctx, int scheme, int level,
+    char *buf, size_t len);
 
 /* ------------------------------------------------------------------------ */
 /* Times                                                                    */
@@ -462,10 +516,114 @@ void jcs_trust_free(jcs_trust *trust);
 size_t jcs_trust_root_count(const jcs_trust *trust);
 size_t jcs_trust_signer_count(const jcs_trust *trust);
 
+/* ------------------------------------------------------------------------ */
+/* Recognition between schemes, requirements and procurement policy        */
+/* (certs/recognition.conf, certs/policy.conf; docs/SCHEMES.md)             */
+/* ------------------------------------------------------------------------ */
+
+typedef enum jcs_recognition_kind {
+	JCS_RECOGNITION_ACCEPT = 1,    /* a verifier may treat the label as
+	                                  meeting the requirement */
+	JCS_RECOGNITION_SIMPLIFIED = 2 /* a body may register on its strength */
+} jcs_recognition_kind;
+
+/* One line of a recognition file. Strings are owned by the file's object. */
+typedef struct jcs_recognition_line {
+	int kind;                /* a jcs_recognition_kind value */
+	int scheme, level;       /* the requirement it serves */
+	int label_scheme, label_min, label_max; /* the label it rests on */
+	time_t from;             /* applies from this time; 0 = always */
+	const char *basis;       /* where the recognition comes from */
+	const char *file;
+	unsigned line;
+} jcs_recognition_line;
+
+typedef struct jcs_recognition jcs_recognition;
+
+/* Reads a recognition file, checking its schemes and levels against the
+ * profiles ctx uses. Returns it (for jcs_recognition_free) or NULL with
+ * JCS_ERR_PROFILE and "FILE:LINE: what is wrong" (unknown kind or scheme,
+ * level out of range, a duplicate line, a bad date), JCS_ERR_IO or
+ * JCS_ERR_TOO_LARGE. */
+jcs_recognition *jcs_recognition_load_file(jcs_ctx *ctx, const char *path);
+/* The same from text; name is used in messages and decisions. */
+jcs_recognition *jcs_recognition_load_mem(jcs_ctx *ctx, const char *name,
+    const char *text, size_t len);
+/* The built-in copy of certs/recognition.conf. */
+jcs_recognition *jcs_recognition_load_builtin(jcs_ctx *ctx);
+void jcs_recognition_free(jcs_recognition *rec);
+size_t jcs_recognition_count(const jcs_recognition *rec);
+const jcs_recognition_line *jcs_recognition_get(const jcs_recognition *rec,
+    size_t i);
+
+/* Returns the simplified-application line that lets a body register
+ * scheme/level on the strength of a basis of basis_scheme/basis_level at
+ * time at, or NULL with JCS_ERR_POLICY_RULE saying why not. */
+const jcs_recognition_line *jcs_recognition_simplified(jcs_ctx *ctx,
+    const jcs_recognition *rec, int scheme, int level, int basis_scheme,
+    int basis_level, time_t at);
+
+/* What a caller requires: scheme at min_level or higher. */
+typedef struct jcs_requirement {
+	int scheme;
+	int min_level;       /* 0 = the scheme's lowest level */
+	const char *source;  /* the policy file it comes from, or NULL */
+	unsigned line;
+} jcs_requirement;
+
+typedef enum jcs_met {
+	JCS_MET_NO = 0,
+	JCS_MET_DIRECT = 1,   /* the label is of the required scheme */
+	JCS_MET_ACCEPTED = 2  /* through an acceptance line */
+} jcs_met;
+
+typedef struct jcs_decision {
+	int met;                           /* a jcs_met value */
+	jcs_requirement req;               /* the one met, else the first */
+	const jcs_recognition_line *line;  /* acceptance line, or NULL */
+	char reason[640];                  /* one sentence, for people */
+} jcs_decision;
+
+/* Decides whether a label with fields f meets any of the n requirements at
+ * time at (0 = now): directly (same scheme, level high enough) or through
+ * an acceptance line of rec (may be NULL) in force at that time. A label
+ * that is not current meets nothing. Fills *out. Returns 0 if met, or -1
+ * with JCS_ERR_BELOW_POLICY (message = out->reason) or JCS_ERR_INVALID_ARG.
+ * Only the fields are looked at: verify the label first (jcs_verify does
+ * both when given a requirement). */
+int jcs_decide(jcs_ctx *ctx, const jcs_recognition *rec,
+    const jcs_label_fields *f, time_t at, const jcs_requirement *req,
+    size_t n, jcs_decision *out);
+
+typedef struct jcs_policy jcs_policy;
+
+/* Reads a policy file (importance -> requirements). Errors as
+ * jcs_recognition_load_file. */
+jcs_policy *jcs_policy_load_file(jcs_ctx *ctx, const char *path);
+jcs_policy *jcs_policy_load_mem(jcs_ctx *ctx, const char *name,
+    const char *text, size_t len);
+/* The built-in copy of certs/policy.conf (the JC-STAR procurement rule). */
+jcs_policy *jcs_policy_load_builtin(jcs_ctx *ctx);
+void jcs_policy_free(jcs_policy *pol);
+size_t jcs_policy_count(const jcs_policy *pol);
+const char *jcs_policy_importance(const jcs_policy *pol, size_t i);
+
+/* Sets *req (owned by pol) and *n to the requirements of an importance
+ * (any one is enough). Returns 0, or -1 with JCS_ERR_NOT_FOUND naming the
+ * importances pol defines. */
+int jcs_policy_lookup(jcs_ctx *ctx, const jcs_policy *pol,
+    const char *importance, const jcs_requirement **req, size_t *n);
+
 typedef struct jcs_verify_opts {
 	time_t at;       /* time to verify at; 0 = now */
 	int min_level;   /* 0 = no level requirement */
 	int scheme;      /* required scheme; 0 = the label's own */
+	/* requirements (any one is enough), used instead of scheme and
+	 * min_level when n_require > 0; met directly or through an
+	 * acceptance line of recognition (NULL: directly only) */
+	const jcs_requirement *require;
+	size_t n_require;
+	const jcs_recognition *recognition;
 	int require_fresh_crl; /* 1: fail (JCS_ERR_STALE_CRL) unless the
 	                          bundle has a label CRL whose nextUpdate is
 	                          not before at */
@@ -505,6 +663,12 @@ const char *jcs_reason_name(int reason);
  * to the signer's subject (owned by the trust bundle). */
 int jcs_verify(jcs_ctx *ctx, const jcs_trust *trust, const jcs_label *label,
     const jcs_verify_opts *opts, const char **signer_out);
+
+/* After jcs_verify with a requirement, returns the decision on it (met or
+ * not, how, on which line; valid until the next jcs_verify with ctx), or
+ * NULL if the last jcs_verify had no requirement or failed before it (a
+ * label that is not genuine, current and unrevoked gets no decision). */
+const jcs_decision *jcs_ctx_decision(const jcs_ctx *ctx);
 
 /* Bulk checks (retailers): many scanned payloads or photos, one report. */
 
@@ -653,15 +817,49 @@ const char *jcs_ca_signer_id(const jcs_ca *ca, size_t i);
 /* ------------------------------------------------------------------------ */
 
 /* An assessed product, recorded before any label is issued for it. */
+/* The basis of a simplified application (docs/SCHEMES.md): a foreign
+ * label, verified, or a statement recorded as given. */
+typedef struct jcs_basis jcs_basis;
+
+typedef enum jcs_basis_kind {
+	JCS_BASIS_LABEL = 1, JCS_BASIS_STATEMENT = 2
+} jcs_basis_kind;
+
+/* Makes a basis of a label (DER, PEM or payload text) after verifying it
+ * against trust (the bundle of the body that issued it) at time at (0 =
+ * now). Returns it (for jcs_basis_free) or NULL with the label's parse or
+ * verification error, prefixed "basis label". */
+jcs_basis *jcs_basis_from_label(jcs_ctx *ctx, const jcs_trust *trust,
+    const uint8_t *buf, size_t len, time_t at);
+/* Makes a basis of a statement (UTF-8 text, at most 4096 bytes, e.g. a UK
+ * PSTI statement of compliance) of scheme at level. Returns it or NULL
+ * (JCS_ERR_INVALID_ARG, JCS_ERR_TOO_LARGE). The text is copied. */
+jcs_basis *jcs_basis_from_statement(jcs_ctx *ctx, int scheme, int level,
+    const char *text, size_t len);
+void jcs_basis_free(jcs_basis *basis);
+int jcs_basis_scheme(const jcs_basis *basis);
+int jcs_basis_level(const jcs_basis *basis);
+/* One line describing the basis, owned by it. */
+const char *jcs_basis_summary(const jcs_basis *basis);
+
+/* An assessed product, recorded before any label is issued for it. */
 typedef struct jcs_registration {
 	int scheme;
 	int level;
 	jcs_product product;   /* unit_serial is ignored */
 	const char *lab;       /* third-party lab; NULL = self-declared */
 	time_t support_until;  /* 0 = not stated */
+	/* a simplified application: what it rests on, and the recognition
+	 * file that must allow it (both NULL for a full application) */
+	const jcs_basis *basis;
+	const jcs_recognition *recognition;
 } jcs_registration;
 
-/* Records a registration. Applies the scheme's rules (levels, lab).
+/* Records a registration. Applies the scheme's profile (levels, lab,
+ * support period). With a basis, a simplified-application line of
+ * recognition must allow it (JCS_ERR_POLICY_RULE naming the lines), a
+ * label basis must be of the same model, and the basis is recorded with
+ * the registration.
  * Returns 0 or -1 (JCS_ERR_EXISTS if the id is taken, JCS_ERR_INVALID_ARG,
  * JCS_ERR_POLICY_RULE, JCS_ERR_REGISTRY). */
 int jcs_ca_register(jcs_ctx *ctx, jcs_ca *ca, const jcs_registration *reg);

@@ -194,11 +194,10 @@ check_fields(jcs_ctx *ctx, jcs_err err, const jcs_label_fields *f)
 		f->product.product, f->product.model, f->product.unit_serial,
 		f->lab };
 
-	if (jcs_scheme_name(f->scheme) == NULL)
-		return jcs_fail(ctx, err, "unknown scheme %d", f->scheme);
-	if (!jcs_scheme_level_ok(f->scheme, f->level))
-		return jcs_fail(ctx, err, "level %d is not defined for %s",
-		    f->level, jcs_scheme_display(f->scheme));
+	/* the scheme's profile: level defined, lab named where the level
+	 * is third-party assessed by definition (JC-STAR 3 and 4, ...) */
+	if (jcs_profile_check_fields(ctx, err, f, 0) == -1)
+		return -1;
 	for (int i = 0; i < S_N; i++) {
 		if (s[i] == NULL) {
 			if (i == S_UNIT || i == S_LAB)
@@ -209,12 +208,6 @@ check_fields(jcs_ctx *ctx, jcs_err err, const jcs_label_fields *f)
 		if (check_string(ctx, err, i, s[i]) == -1)
 			return -1;
 	}
-	/* JC-STAR levels 3 and 4 are third-party evaluated by definition: a
-	 * label claiming them without a lab is not a well-formed label */
-	if (f->scheme == JCS_SCHEME_JCSTAR && f->level >= 3 && f->lab == NULL)
-		return jcs_fail(ctx, err,
-		    "JC-STAR level %d needs a third-party assessment naming "
-		    "the lab", f->level);
 	if (f->not_before < 0 || f->not_after > MAX_TIME)
 		return jcs_fail(ctx, err, "validity is outside 1970-9999");
 	if (f->not_after <= f->not_before)

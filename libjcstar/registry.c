@@ -23,7 +23,7 @@
 #include "internal.h"
 
 #define REGISTRY_APP_ID 0x4a435352 /* "JCSR" */
-#define REGISTRY_VERSION 1
+#define REGISTRY_VERSION 2
 #define BUSY_TIMEOUT_MS 30000
 #define ZERO_HASH \
 	"0000000000000000000000000000000000000000000000000000000000000000"
@@ -64,6 +64,19 @@ static const char schema[] =
 "  prev_hash TEXT NOT NULL, hash TEXT NOT NULL);\n"
 "INSERT INTO meta VALUES ('audit_count', '0'), ('audit_head', '"
 ZERO_HASH "'), ('label_crl_number', '0'), ('signer_crl_number', '0');\n";
+
+/* Format 2 adds the basis of simplified applications (docs/SCHEMES.md); a
+ * format-1 registry is brought up to date when it is opened. */
+static const char schema_v2[] =
+"CREATE TABLE bases (\n"
+"  reg_id TEXT PRIMARY KEY REFERENCES registrations(reg_id),\n"
+"  kind TEXT NOT NULL CHECK (kind IN ('label', 'statement')),\n"
+"  scheme INTEGER NOT NULL, level INTEGER NOT NULL,\n"
+"  serial TEXT, issuer TEXT,\n"          /* a label's, hex */
+"  content BLOB NOT NULL,\n"             /* the label's DER, or the text */
+"  summary TEXT NOT NULL,\n"             /* what was checked */
+"  recognition TEXT NOT NULL,\n"         /* FILE:LINE: basis */
+"  recorded_at INTEGER NOT NULL);\n";
 
 /* ---- plumbing ---- */
 
@@ -248,11 +261,24 @@ registry_open(jcs_ctx *ctx, const char *dir, int create)
 	if (exec(ctx, r, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
 	    "PRAGMA foreign_keys=ON;", "cannot set up") == -1)
 		goto err;
+	if (exists && ver < REGISTRY_VERSION) {
+		char sql[64];
+
+		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
+		    REGISTRY_VERSION);
+		if (begin(ctx, r) == -1 ||
+		    exec(ctx, r, schema_v2, "cannot upgrade the registry to "
+		    "format 2") == -1 ||
+		    exec(ctx, r, sql, "cannot upgrade the registry") == -1 ||
+		    commit(ctx, r) == -1)
+			goto err;
+	}
 	if (!exists) {
 		char sql[64];
 
 		if (begin(ctx, r) == -1 ||
-		    exec(ctx, r, schema, "cannot create the registry") == -1)
+		    exec(ctx, r, schema, "cannot create the registry") == -1 ||
+		    exec(ctx, r, schema_v2, "cannot create the registry") == -1)
 			goto err;
 		snprintf(sql, sizeof(sql), "PRAGMA application_id=%d; "
 		    "PRAGMA user_version=%d", REGISTRY_APP_ID,
@@ -578,24 +604,15 @@ check_registration(jcs_ctx *ctx, const jcs_registration *reg)
 	if (reg == NULL)
 		return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
 		    "no registration given");
-	if (jcs_scheme_name(reg->scheme) == NULL)
-		return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
-		    "unknown scheme %d", reg->scheme);
-	if (!jcs_scheme_level_ok(reg->scheme, reg->level))
-		return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
-		    "level %d is not defined for %s", reg->level,
-		    jcs_scheme_display(reg->scheme));
-	if (reg->scheme == JCS_SCHEME_JCSTAR && reg->level >= 3 &&
-	    reg->lab == NULL)
-		return jcs_fail(ctx, JCS_ERR_POLICY_RULE,
-		    "JC-STAR level %d needs a third-party evaluation: name the "
-		    "lab (--lab)", reg->level);
 	memset(&f, 0, sizeof(f));
 	f.scheme = reg->scheme;
 	f.level = reg->level;
 	f.product = reg->product;
 	f.product.unit_serial = NULL;
 	f.lab = reg->lab;
+	f.support_until = reg->support_until;
+	if (jcs_profile_check_fields(ctx, JCS_ERR_POLICY_RULE, &f, 1) == -1)
+		return -1;
 	f.not_before = 1;
 	f.not_after = 2;
 	f.support_until = reg->support_until;
@@ -605,15 +622,69 @@ check_registration(jcs_ctx *ctx, const jcs_registration *reg)
 	return 0;
 }
 
+/* Records the basis of a simplified application, in the caller's
+ * transaction. */
+static int
+record_basis(jcs_ctx *ctx, struct jcs_registry *r, const jcs_registration *reg,
+    const jcs_recognition_line *line)
+{
+	const jcs_basis *b = reg->basis;
+	sqlite3_stmt *st;
+	char rec[600];
+	int rc;
+
+	snprintf(rec, sizeof(rec), "%s:%u: %s", line->file, line->line,
+	    line->basis);
+	if ((st = prep(ctx, r, "INSERT INTO bases(reg_id, kind, scheme, "
+	    "level, serial, issuer, content, summary, recognition, "
+	    "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, reg->product.reg_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, b->kind == JCS_BASIS_LABEL ? "label" :
+	    "statement", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, b->scheme);
+	sqlite3_bind_int(st, 4, b->level);
+	if (b->kind == JCS_BASIS_LABEL) {
+		sqlite3_bind_text(st, 5, b->serial, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, b->issuer, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 7, b->content, (int)b->len,
+		    SQLITE_STATIC);
+	} else
+		sqlite3_bind_text(st, 7, (const char *)b->content, (int)b->len,
+		    SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, b->summary, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, rec, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)time(NULL));
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(ctx, r, "cannot record the basis");
+	return 0;
+}
+
 int
 jcs_ca_register(jcs_ctx *ctx, jcs_ca *ca, const jcs_registration *reg)
 {
+	const jcs_recognition_line *line = NULL;
 	struct jcs_registry *r;
 	sqlite3_stmt *st = NULL;
 	int rc;
 
 	if (check_registration(ctx, reg) == -1)
 		return -1;
+	if (reg->basis != NULL) {
+		const jcs_basis *b = reg->basis;
+
+		if ((line = jcs_recognition_simplified(ctx, reg->recognition,
+		    reg->scheme, reg->level, b->scheme, b->level,
+		    time(NULL))) == NULL)
+			return -1;
+		if (b->kind == JCS_BASIS_LABEL &&
+		    strcmp(b->model, reg->product.model) != 0)
+			return jcs_fail(ctx, JCS_ERR_POLICY_RULE, "the basis "
+			    "label is for model '%s', the registration for "
+			    "model '%s'", b->model, reg->product.model);
+	}
 	if ((r = reg_of(ctx, ca)) == NULL || begin(ctx, r) == -1)
 		return -1;
 	if ((st = prep(ctx, r, "INSERT INTO registrations(reg_id, scheme, "
@@ -644,11 +715,22 @@ jcs_ca_register(jcs_ctx *ctx, jcs_ca *ca, const jcs_registration *reg)
 		db_fail(ctx, r, "cannot record the registration");
 		goto err;
 	}
+	if (line != NULL && record_basis(ctx, r, reg, line) == -1)
+		goto err;
 	{
-		char res[64];
+		char res[300];
 
-		snprintf(res, sizeof(res), "ok: %s level %d",
-		    jcs_scheme_name(reg->scheme), reg->level);
+		if (line != NULL)
+			snprintf(res, sizeof(res), "ok: %s level %d, "
+			    "simplified application on %s %s level %d "
+			    "(%s:%u)", jcs_scheme_name(reg->scheme),
+			    reg->level, reg->basis->kind == JCS_BASIS_LABEL ?
+			    "label" : "statement",
+			    jcs_scheme_name(reg->basis->scheme),
+			    reg->basis->level, line->file, line->line);
+		else
+			snprintf(res, sizeof(res), "ok: %s level %d",
+			    jcs_scheme_name(reg->scheme), reg->level);
 		if (audit(ctx, r, "register", reg->product.reg_id, res) == -1)
 			goto err;
 	}
@@ -853,12 +935,6 @@ jcs_ca_issue(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *o)
 	reg.product.unit_serial = NULL;
 	reg.lab = o->lab;
 	reg.support_until = o->support_until;
-	if (!jcs_scheme_issuable(o->scheme) && jcs_scheme_name(o->scheme)) {
-		jcs_fail(ctx, JCS_ERR_POLICY_RULE,
-		    "issuing %s labels is not supported yet (only jcstar)",
-		    jcs_scheme_display(o->scheme));
-		return NULL;
-	}
 	if (check_registration(ctx, &reg) == -1)
 		return NULL;
 	if ((r = reg_of(ctx, ca)) == NULL || begin(ctx, r) == -1)

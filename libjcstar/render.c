@@ -223,7 +223,7 @@ layout_text(jcs_ctx *ctx, struct fontset *fs, const jcs_template *t,
 	memset(lo, 0, sizeof(*lo));
 	if ((lo->text = malloc(cap)) == NULL)
 		return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
-	if (jcs_tmpl_expand(e->text, label, lo->text, cap, &empty) < 0)
+	if (jcs_tmpl_expand(ctx, e->text, label, lo->text, cap, &empty) < 0)
 		return elfail(ctx, t, e->text_line, JCS_ERR_TEMPLATE,
 		    "cannot expand the text");
 	len = strlen(lo->text);
@@ -340,8 +340,8 @@ job_prepare(jcs_ctx *ctx, struct job *j, const jcs_template *t,
 	if (t->scheme != 0 && f->scheme != t->scheme)
 		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "template %s is for "
 		    "%s labels; this label is %s", t->name,
-		    jcs_scheme_display(t->scheme),
-		    jcs_scheme_display(f->scheme));
+		    jcs_scheme_display(ctx, t->scheme),
+		    jcs_scheme_display(ctx, f->scheme));
 	/* the QR code must carry the very label whose fields are drawn */
 	if ((der = jcs_label_der(label, &len)) == NULL)
 		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "the label is not "

@@ -60,19 +60,20 @@ jcs_font_fallback(int bold, int which)
 /* ---- placeholders ------------------------------------------------------ */
 
 enum ph {
-	PH_SCHEME, PH_STARS, PH_LEVEL, PH_REG_ID, PH_VENDOR, PH_PRODUCT,
+	PH_SCHEME, PH_STARS, PH_MARK, PH_LEVEL_TEXT, PH_LEVEL, PH_REG_ID, PH_VENDOR, PH_PRODUCT,
 	PH_MODEL, PH_UNIT_SERIAL, PH_LAB, PH_ASSESSMENT, PH_ASSESSMENT_JA,
 	PH_VALID_FROM,
 	PH_VALID_UNTIL, PH_SUPPORT_UNTIL, PH_SERIAL, PH_COUNT
 };
 static const char *const ph_names[PH_COUNT] = {
-	"scheme", "stars", "level", "reg_id", "vendor", "product", "model",
+	"scheme", "stars", "mark", "level_text", "level", "reg_id", "vendor", "product", "model",
 	"unit_serial", "lab", "assessment", "assessment_ja", "valid_from",
 	"valid_until",
 	"support_until", "serial",
 };
-/* The longest expansion of any placeholder (a 64-byte field). */
-#define PH_MAX_VALUE 64
+/* The longest expansion of any placeholder (a profile's level name or
+ * display name, 96 bytes, with the display before it). */
+#define PH_MAX_VALUE 200
 
 static int
 ph_lookup(const char *name, size_t len)
@@ -87,23 +88,30 @@ ph_lookup(const char *name, size_t len)
 /* Writes placeholder ph's value for label into buf (at least
  * PH_MAX_VALUE + 1 bytes). */
 static const char *
-ph_value(int ph, const jcs_label *label, char *buf, size_t cap)
+ph_value(const jcs_ctx *ctx, int ph, const jcs_label *label, char *buf,
+    size_t cap)
 {
 	const jcs_label_fields *f = jcs_label_get_fields(label);
-	int max = 0;
+	const jcs_profile *p = jcs_profile_of(ctx, f->scheme);
+	size_t w = 0;
 
 	buf[0] = '\0';
 	switch (ph) {
 	case PH_SCHEME:
-		return jcs_scheme_display(f->scheme);
+		return jcs_scheme_display(ctx, f->scheme);
 	case PH_STARS:
-		while (max < 9 && jcs_scheme_level_ok(f->scheme, max + 1))
-			max++;
-		for (int i = 0; i < max && (size_t)(3 * i + 4) <= cap; i++)
+		/* stars whatever the scheme's own style: filled up to the
+		 * level, then hollow up to the scheme's highest level */
+		for (int i = 1; p != NULL && i <= p->max_level && w + 4 <= cap;
+		    i++, w += 3)
 			/* U+2605 BLACK STAR, U+2606 WHITE STAR */
-			memcpy(buf + 3 * i, i < f->level ? "\xe2\x98\x85" :
+			memcpy(buf + w, i <= f->level ? "\xe2\x98\x85" :
 			    "\xe2\x98\x86", 4);
 		return buf;
+	case PH_MARK:
+		return jcs_level_mark(ctx, f->scheme, f->level, buf, cap);
+	case PH_LEVEL_TEXT:
+		return jcs_level_text(ctx, f->scheme, f->level, buf, cap);
 	case PH_LEVEL:
 		snprintf(buf, cap, "%d", f->level);
 		return buf;
@@ -154,8 +162,8 @@ jcs_tmpl_expand_max(const char *text)
 }
 
 int
-jcs_tmpl_expand(const char *text, const jcs_label *label, char *out,
-    size_t cap, int *empty)
+jcs_tmpl_expand(const jcs_ctx *ctx, const char *text, const jcs_label *label,
+    char *out, size_t cap, int *empty)
 {
 	size_t o = 0;
 	char buf[PH_MAX_VALUE + 1];
@@ -178,7 +186,7 @@ jcs_tmpl_expand(const char *text, const jcs_label *label, char *out,
 			if (end == NULL ||
 			    (ph = ph_lookup(p + 1, (size_t)(end - p - 1))) < 0)
 				return -1;
-			v = ph_value(ph, label, buf, sizeof(buf));
+			v = ph_value(ctx, ph, label, buf, sizeof(buf));
 			if (v == NULL)
 				v = "";
 			vlen = strlen(v);

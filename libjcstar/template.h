@@ -90,8 +90,8 @@ int jcs_font_fallback(int bold, int which);
  * bytes, NUL-terminated). Returns the length, or -1 if out is too small.
  * *empty (if not NULL) is set to 1 when a placeholder expanded to "" (an
  * absent optional field). text was checked at load. */
-int jcs_tmpl_expand(const char *text, const jcs_label *label, char *out,
-    size_t cap, int *empty);
+int jcs_tmpl_expand(const jcs_ctx *ctx, const char *text,
+    const jcs_label *label, char *out, size_t cap, int *empty);
 /* Bytes needed by jcs_tmpl_expand for any label (NUL included). */
 size_t jcs_tmpl_expand_max(const char *text);
 

@@ -1005,6 +1005,8 @@ jcs_verify(jcs_ctx *ctx, const jcs_trust *t, const jcs_label *l,
 	f = jcs_label_get_fields(l);
 	at = opts != NULL && opts->at != 0 ? opts->at : time(NULL);
 	id = jcs_label_issuer_id(l);
+	if (ctx != NULL)
+		ctx->has_decision = 0;
 
 	for (size_t i = 0; i < t->n_signers && good == NULL; i++) {
 		const struct signer *s = &t->signers[i];
@@ -1098,17 +1100,23 @@ jcs_verify(jcs_ctx *ctx, const jcs_trust *t, const jcs_label *l,
 		    jcs_time_format(good->not_before, a, sizeof(a)),
 		    jcs_time_format(good->not_after, b, sizeof(b)));
 	}
-	if (opts != NULL && (opts->min_level > 0 || opts->scheme != 0)) {
-		int want = opts->scheme != 0 ? opts->scheme : f->scheme;
-		int min = opts->min_level > 0 ? opts->min_level : 1;
-		char have[48], need[48];
+	if (opts != NULL && (opts->n_require > 0 || opts->min_level > 0 ||
+	    opts->scheme != 0)) {
+		jcs_requirement one = { opts->scheme != 0 ? opts->scheme :
+		    f->scheme, opts->min_level, NULL, 0 };
+		const jcs_requirement *req = opts->n_require > 0 ?
+		    opts->require : &one;
+		size_t n = opts->n_require > 0 ? opts->n_require : 1;
 
-		jcs_level_display(f->scheme, f->level, have, sizeof(have));
-		jcs_level_display(want, min, need, sizeof(need));
-		if (want != f->scheme || f->level < min)
-			return jcs_fail(ctx, JCS_ERR_BELOW_POLICY,
-			    "label is %s; %s or higher is required", have,
-			    need);
+		jcs_decision local, *d = ctx != NULL ? &ctx->decision : &local;
+
+		int rc = jcs_decide(ctx, opts->recognition, f, at, req, n, d);
+
+		/* the decision is kept when it is "not met" too */
+		if (ctx != NULL)
+			ctx->has_decision = d->reason[0] != '\0';
+		if (rc == -1)
+			return -1;
 	}
 	if (signer_out != NULL)
 		*signer_out = good->subject;
