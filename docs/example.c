@@ -33,6 +33,7 @@ main(int argc, char **argv)
 	jcs_ca *ca = NULL;
 	jcs_label *label = NULL, *copy = NULL;
 	jcs_trust *trust = NULL;
+	jcs_policy *policy = NULL;
 	char *bundle = NULL;
 	const uint8_t *der;
 	size_t len;
@@ -92,11 +93,18 @@ main(int argc, char **argv)
 	    jcs_label_get_fields(copy)->level,
 	    jcs_label_get_fields(copy)->product.reg_id, signer);
 
-	/* 5. A procurement officer requires star 3 (medium importance). */
-	jcs_verify_opts policy = { .scheme = JCS_SCHEME_JCSTAR,
-		.min_level = jcs_importance_min_level(JCS_SCHEME_JCSTAR,
-		    JCS_IMPORTANCE_MEDIUM) };
-	if (jcs_verify(ctx, trust, copy, &policy, NULL) == 0 ||
+	/* 5. A procurement officer applies the built-in procurement policy
+	 * (certs/policy.conf): importance medium requires star 3. */
+	const jcs_requirement *req;
+	size_t nreq;
+
+	if ((policy = jcs_policy_load_builtin(ctx)) == NULL ||
+	    jcs_policy_lookup(ctx, policy, "medium", &req, &nreq) == -1) {
+		fail(ctx, "policy");
+		goto done;
+	}
+	jcs_verify_opts vo = { .require = req, .n_require = nreq };
+	if (jcs_verify(ctx, trust, copy, &vo, NULL) == 0 ||
 	    jcs_ctx_error(ctx) != JCS_ERR_BELOW_POLICY) {
 		fprintf(stderr, "example: policy check did not refuse\n");
 		goto done;
@@ -105,6 +113,7 @@ main(int argc, char **argv)
 	rc = 0;
 done:
 	jcs_free(bundle);
+	jcs_policy_free(policy);
 	jcs_trust_free(trust);
 	jcs_label_free(copy);
 	jcs_label_free(label);

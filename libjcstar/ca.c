@@ -943,10 +943,18 @@ jcs_ca_make_label(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *o)
 	if (o->valid_days > 0) {
 		f.not_after = f.not_before + (time_t)o->valid_days * 86400;
 		if (f.not_after > limit && strcmp(why, "max_validity") == 0) {
+			char cap[32];
+
+			if (p->max_years > 0)
+				snprintf(cap, sizeof(cap), "%d year%s",
+				    p->max_years, p->max_years > 1 ? "s" : "");
+			else
+				snprintf(cap, sizeof(cap), "%d day%s",
+				    p->max_days, p->max_days > 1 ? "s" : "");
 			jcs_fail(ctx, JCS_ERR_POLICY_RULE,
-			    "a validity of %d days exceeds the %s maximum "
-			    "(the label would end %s, the limit is %s; %s: "
-			    "max_validity)", o->valid_days, p->display,
+			    "a validity of %d days exceeds the %s maximum of "
+			    "%s (the label would end %s, the limit is %s; %s: "
+			    "max_validity)", o->valid_days, p->display, cap,
 			    jcs_date_format(f.not_after, a, sizeof(a)),
 			    jcs_date_format(limit, b, sizeof(b)), p->file);
 			return NULL;

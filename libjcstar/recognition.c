@@ -614,14 +614,14 @@ jcs_decide(jcs_ctx *ctx, const jcs_recognition *rec,
 			out->req = req[i];
 			out->req.min_level = min;
 			out->line = via;
-			snprintf(out->reason, sizeof(out->reason), "%s%s", why,
-			    src);
+			snprintf(out->reason, sizeof(out->reason), "%.500s%.130s",
+			    why, src);
 			jcs_ok(ctx);
 			return 0;
 		}
 		if (i == 0)
-			snprintf(out->reason, sizeof(out->reason), "%s%s",
-			    why, src);
+			snprintf(out->reason, sizeof(out->reason),
+			    "%.500s%.130s", why, src);
 		else
 			add(out->reason, sizeof(out->reason), "; and %s", why);
 	}

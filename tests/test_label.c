@@ -34,7 +34,7 @@ static jcs_err
 check(const uint8_t *buf, size_t len, char *msg, size_t msglen)
 {
 	jcs_ctx *ctx = jcs_ctx_new();
-	jcs_verify_opts o = { tu_time("2026-01-01"), 0, 0, 0 };
+	jcs_verify_opts o = { .at = tu_time("2026-01-01") };
 	jcs_label *l = jcs_label_parse(ctx, buf, len);
 	jcs_err e;
 
@@ -380,8 +380,12 @@ static const struct field_case {
 	  NULL },
 	{ "psti level 2", 3, 2, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
 	  NULL, "level 2" },
-	{ "cra level 4", 5, 4, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-	  NULL, NULL },
+	{ "cra level 4 names its body", 5, 4, NULL, NULL, NULL, NULL,
+	  "Notified Body 1234", NULL, NULL, NULL, NULL },
+	{ "cra level 4 without a body", 5, 4, NULL, NULL, NULL, NULL, NULL,
+	  NULL, NULL, NULL, "needs a third-party assessment" },
+	{ "cra level 1 self-assessed", 5, 1, NULL, NULL, NULL, NULL, NULL,
+	  NULL, NULL, NULL, NULL },
 	{ "scheme 0", 0, 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
 	  "unknown scheme" },
 	{ "scheme 6", 6, 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
@@ -414,8 +418,10 @@ static const struct field_case {
 	  "lab is empty" },
 	{ "star 3 self-declared", 1, 3, NULL, NULL, NULL, NULL, NULL, NULL,
 	  NULL, NULL, "needs a third-party assessment" },
-	{ "cls 3 self-declared (rule is JC-STAR's)", 2, 3, NULL, NULL, NULL,
-	  NULL, NULL, NULL, NULL, NULL, NULL },
+	{ "cls 3 self-declared (the CLS profile)", 2, 3, NULL, NULL, NULL,
+	  NULL, NULL, NULL, NULL, NULL, "needs a third-party assessment" },
+	{ "cls 2 self-declared", 2, 2, NULL, NULL, NULL, NULL, NULL, NULL,
+	  NULL, NULL, NULL },
 	{ "ideographic space at end", 1, 1, NULL,
 	  "\xe6\xa0\xaa\xe5\xbc\x8f\xe3\x80\x80", NULL, NULL, NULL, NULL,
 	  NULL, NULL, "white space" },
@@ -516,7 +522,7 @@ test_extensions(void **state)
 	jcs_ctx *ctx = jcs_ctx_new();
 	jcs_key *k = jcs_key_load(ctx,
 	    tu_src("tests/vectors/ca-p256/signers/0001.key"), NULL);
-	jcs_verify_opts o = { tu_time("2026-01-01"), 0, 0, 0 };
+	jcs_verify_opts o = { .at = tu_time("2026-01-01") };
 	const char *oid = JCS_OID_EXT_ARC ".99";
 	jcs_label *l, *back;
 	const uint8_t *der;

@@ -276,7 +276,7 @@ test_reference_qr(void **state)
 	    tu_src("tests/vectors/ref-p256.der"));
 	jcs_trust *t = jcs_trust_load_file(ctx,
 	    tu_src("tests/vectors/trust-p256.pem"));
-	jcs_verify_opts vo = { tu_time("2026-01-01"), 0, 0, 0 };
+	jcs_verify_opts vo = { .at = tu_time("2026-01-01") };
 	const uint8_t *der;
 	size_t len;
 

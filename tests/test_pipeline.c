@@ -16,7 +16,7 @@ round_trip(const char *tmpl_path, const jcs_label *label,
 {
 	jcs_ctx *ctx = jcs_ctx_new();
 	jcs_template *t = jcs_template_load(ctx, tmpl_path);
-	jcs_verify_opts vo = { tu_time("2026-01-01"), 0, 0, 0 };
+	jcs_verify_opts vo = { .at = tu_time("2026-01-01") };
 	const uint8_t *der;
 	size_t len, tlen, dlen;
 	char *payload;

@@ -195,11 +195,6 @@ test_errors_and_schemes(void **state)
 	assert_int_equal(jcs_scheme_from_name("nope"), 0);
 	assert_null(jcs_scheme_name(0));
 	assert_string_equal(jcs_scheme_name(JCS_SCHEME_PSTI), "psti");
-	assert_int_equal(jcs_scheme_level_ok(JCS_SCHEME_JCSTAR, 4), 1);
-	assert_int_equal(jcs_scheme_level_ok(JCS_SCHEME_JCSTAR, 5), 0);
-	assert_int_equal(jcs_scheme_level_ok(JCS_SCHEME_PSTI, 2), 0);
-	assert_int_equal(jcs_scheme_issuable(JCS_SCHEME_JCSTAR), 1);
-	assert_int_equal(jcs_scheme_issuable(JCS_SCHEME_CLS), 0);
 	jcs_ctx_free(ctx);
 	jcs_ctx_free(NULL);
 	jcs_free(NULL);

@@ -13,7 +13,7 @@ verify_file(const char *label, const char *trust, jcs_err want)
 	jcs_ctx *ctx = jcs_ctx_new();
 	jcs_trust *t = jcs_trust_load_file(ctx, tu_src(trust));
 	jcs_label *l;
-	jcs_verify_opts o = { tu_time("2026-01-01"), 0, 0, 0 };
+	jcs_verify_opts o = { .at = tu_time("2026-01-01") };
 	const char *signer = NULL;
 
 	assert_non_null(t);
@@ -137,7 +137,7 @@ test_resign_p256(void **state)
 	    tu_src("tests/vectors/ca-p256/signers/0001.key"), NULL);
 	jcs_trust *t = jcs_trust_load_file(ctx,
 	    tu_src("tests/vectors/trust-p256.pem"));
-	jcs_verify_opts o = { tu_time("2026-01-01"), 0, 0, 0 };
+	jcs_verify_opts o = { .at = tu_time("2026-01-01") };
 	jcs_label *l, *committed;
 	const uint8_t *a, *b;
 	size_t la, lb;

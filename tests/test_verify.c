@@ -112,7 +112,8 @@ expect(const jcs_trust *t, const jcs_label *l, const char *at, int min,
     int scheme, jcs_err want, const char *msg)
 {
 	jcs_ctx *ctx = jcs_ctx_new();
-	jcs_verify_opts o = { tu_time(at), min, scheme, 0 };
+	jcs_verify_opts o = { .at = tu_time(at), .min_level = min,
+	    .scheme = scheme };
 	int rc = jcs_verify(ctx, t, l, &o, NULL);
 
 	assert_int_equal(rc, want == JCS_OK ? 0 : -1);
@@ -414,6 +415,7 @@ test_other_scheme_levels(void **state)
 	k = jcs_key_load(ctx, path, NULL);
 	f.scheme = JCS_SCHEME_CRA;
 	f.level = 4;
+	f.lab = "Notified Body 1234";
 	f.not_before = tu_time("2025-06-01");
 	f.not_after = tu_time("2026-06-01");
 	l = jcs_label_new(ctx, &f);
@@ -421,7 +423,7 @@ test_other_scheme_levels(void **state)
 	assert_int_equal(jcs_label_sign(ctx, l, k), 0);
 	expect(t, l, "2026-01-01", 0, 0, JCS_OK, NULL);
 	expect(t, l, "2026-01-01", 3, JCS_SCHEME_JCSTAR, JCS_ERR_BELOW_POLICY,
-	    "label is CRA level 4; JC-STAR \u26053 or higher is required");
+	    "label is CRA critical; JC-STAR \u26053 or higher is required");
 	jcs_label_free(l);
 	jcs_key_free(k);
 	jcs_trust_free(t);
@@ -466,21 +468,32 @@ test_policy(void **state)
 	expect(t, l, "2026-01-01", 0, JCS_SCHEME_CLS, JCS_ERR_BELOW_POLICY,
 	    "CLS level 1 or higher");
 	expect(t, l, "2026-01-01", 0, JCS_SCHEME_JCSTAR, JCS_OK, NULL);
-	/* procurement guideline: low -> 1+, medium/high -> 3+ */
-	assert_int_equal(jcs_importance_min_level(JCS_SCHEME_JCSTAR,
-	    JCS_IMPORTANCE_LOW), 1);
-	assert_int_equal(jcs_importance_min_level(JCS_SCHEME_JCSTAR,
-	    JCS_IMPORTANCE_MEDIUM), 3);
-	assert_int_equal(jcs_importance_min_level(JCS_SCHEME_JCSTAR,
-	    JCS_IMPORTANCE_HIGH), 3);
-	assert_int_equal(jcs_importance_min_level(JCS_SCHEME_CLS,
-	    JCS_IMPORTANCE_LOW), -1);
-	assert_int_equal(jcs_importance_from_name("Medium"),
-	    JCS_IMPORTANCE_MEDIUM);
-	assert_int_equal(jcs_importance_from_name("urgent"), 0);
-	expect(t, l, "2026-01-01", jcs_importance_min_level(JCS_SCHEME_JCSTAR,
-	    JCS_IMPORTANCE_MEDIUM), JCS_SCHEME_JCSTAR, JCS_ERR_BELOW_POLICY,
-	    "\u26053 or higher");
+	/* the built-in procurement policy: low -> 1+, medium/high -> 3+ */
+	{
+		jcs_policy *pol = jcs_policy_load_builtin(ctx);
+		const jcs_requirement *req;
+		size_t n;
+
+		assert_non_null(pol);
+		assert_int_equal(jcs_policy_lookup(ctx, pol, "low", &req, &n),
+		    0);
+		assert_int_equal(n, 1);
+		assert_int_equal(req[0].scheme, JCS_SCHEME_JCSTAR);
+		assert_int_equal(req[0].min_level, 1);
+		assert_int_equal(jcs_policy_lookup(ctx, pol, "high", &req, &n),
+		    0);
+		assert_int_equal(req[0].min_level, 3);
+		assert_int_equal(jcs_policy_lookup(ctx, pol, "medium", &req,
+		    &n), 0);
+		assert_int_equal(req[0].min_level, 3);
+		expect(t, l, "2026-01-01", 3, JCS_SCHEME_JCSTAR,
+		    JCS_ERR_BELOW_POLICY, "\u26053 or higher");
+		assert_int_equal(jcs_policy_lookup(ctx, pol, "urgent", &req,
+		    &n), -1);
+		assert_err(ctx, JCS_ERR_NOT_FOUND);
+		assert_msg(ctx, "known: low medium high");
+		jcs_policy_free(pol);
+	}
 	jcs_label_free(l);
 	jcs_trust_free(t);
 	jcs_ctx_free(ctx);
