@@ -1,19 +1,43 @@
 /* cmd_registry.c - the certification body's registry: jcstar register,
  * list, revoke, crl, audit. */
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
 static const char register_help[] =
-"usage: jcstar register --ca DIR --reg-id ID --scheme jcstar --level N\n"
+"usage: jcstar register --ca DIR --reg-id ID --scheme NAME --level N\n"
 "           --vendor TEXT --product TEXT --model TEXT [--lab NAME]\n"
 "           [--support-until DATE] [-q]\n"
+"           [--basis FILE|TEXT (--basis-trust BUNDLE | --basis-scheme S[:N])\n"
+"            [--recognition FILE]]\n"
 "\n"
 "Record an assessed product in the CA's registry. Labels are then issued\n"
 "from it with 'jcstar issue --ca DIR --reg-id ID [--unit-serial S]'.\n"
-"Levels 3 and 4 of JC-STAR need --lab (third-party evaluation).\n";
+"The scheme's profile applies (jcstar schemes): its levels, the levels\n"
+"that name a third-party lab (--lab; JC-STAR 3 and 4, CLS 3 and 4, every\n"
+"Cyber Trust Mark, CRA classes above default) and whether the end of the\n"
+"support period is required (--support-until; PSTI, Cyber Trust Mark).\n"
+"\n"
+"A simplified application rests on a foreign label or statement, which\n"
+"a 'simplified' line of the recognition file must allow for this scheme\n"
+"and level (e.g. JC-STAR 1 on a CLS level 1 label, or on a UK PSTI\n"
+"statement of compliance). The basis is recorded with the registration.\n"
+"\n"
+"  --basis FILE|TEXT   the basis: a file if one has that name, else the\n"
+"                      text itself\n"
+"  --basis-trust BUNDLE  the basis is a jcstar label (DER, PEM or QR\n"
+"                      payload text) of another body: it must verify\n"
+"                      against that body's trust bundle, and be for the\n"
+"                      same model\n"
+"  --basis-scheme S[:N]  the basis is a statement (e.g. psti for a PSTI\n"
+"                      statement of compliance) of scheme S at level N\n"
+"                      (default: its lowest), recorded as given\n"
+"  --recognition FILE  the recognition file (default: recognition.conf of\n"
+"                      the installed profiles)\n";
 
 static const char list_help[] =
 "usage: jcstar list --ca DIR [--reg-id ID] [--status valid|revoked|expired]\n"
@@ -64,6 +88,10 @@ static const struct option reg_opts[] = {
 	{ "passphrase-file", required_argument, NULL, 'p' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "basis", required_argument, NULL, 'B' },
+	{ "basis-trust", required_argument, NULL, 'T' },
+	{ "basis-scheme", required_argument, NULL, 'b' },
+	{ "recognition", required_argument, NULL, 'G' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -71,6 +99,7 @@ static const struct option reg_opts[] = {
 
 struct args {
 	const char *dir, *serial, *out, *pfile, *status_name;
+	const char *basis, *basis_trust, *basis_scheme, *rec_file;
 	jcs_registration reg;
 	int level_set, reason, days, json, status;
 };
@@ -161,6 +190,18 @@ parse(int argc, char **argv, const char *help, struct args *a)
 		case 'j':
 			a->json = 1;
 			break;
+		case 'B':
+			a->basis = optarg;
+			break;
+		case 'T':
+			a->basis_trust = optarg;
+			break;
+		case 'b':
+			a->basis_scheme = optarg;
+			break;
+		case 'G':
+			a->rec_file = optarg;
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -175,6 +216,11 @@ parse(int argc, char **argv, const char *help, struct args *a)
 	jcs_ctx_free(ctx);
 	if (rc == 0 && optind != argc)
 		rc = fail_usage("unexpected argument '%s'", argv[optind]);
+	if (rc == 0 && help != register_help && (a->basis != NULL ||
+	    a->basis_trust != NULL || a->basis_scheme != NULL ||
+	    a->rec_file != NULL))
+		rc = fail_usage("--basis, --basis-trust, --basis-scheme and "
+		    "--recognition go with register only");
 	if (rc == 0 && a->dir == NULL)
 		rc = fail_usage("--ca DIR is required");
 	return rc;
@@ -202,12 +248,121 @@ status_name(int status)
 	    status == JCS_STATUS_EXPIRED ? "expired" : "valid";
 }
 
+#define BASIS_MAX_FILE (64 * 1024)
+
+/* --basis: a file's bytes if a regular file has that name, else the text.
+ * Sets *buf (malloc'd) and *len. Returns 0 or an exit status. */
+static int
+basis_input(const char *arg, uint8_t **buf, size_t *len)
+{
+	struct stat st;
+	FILE *f;
+
+	if (stat(arg, &st) == 0 && !S_ISREG(st.st_mode))
+		return fail_usage("--basis: %s is not a regular file", arg);
+	if (stat(arg, &st) != 0) {
+		/* the text itself */
+		*len = strlen(arg);
+		if ((*buf = malloc(*len + 1)) == NULL)
+			return fail_usage("out of memory");
+		memcpy(*buf, arg, *len + 1);
+		return 0;
+	}
+	if (st.st_size > BASIS_MAX_FILE)
+		return fail_usage("--basis: %s is %lld bytes (at most %d)", arg,
+		    (long long)st.st_size, BASIS_MAX_FILE);
+	if ((f = fopen(arg, "rb")) == NULL)
+		return fail_usage("--basis: cannot open %s: %m", arg);
+	if ((*buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		fclose(f);
+		return fail_usage("out of memory");
+	}
+	*len = fread(*buf, 1, (size_t)st.st_size + 1, f);
+	if (ferror(f) || *len > (size_t)st.st_size) {
+		fclose(f);
+		free(*buf);
+		return fail_usage("--basis: cannot read %s (or it changed)",
+		    arg);
+	}
+	fclose(f);
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
+/* Builds the basis of a simplified application from --basis and its
+ * companions, and loads the recognition file. Returns 0 or an exit
+ * status. */
+static int
+make_basis(jcs_ctx *ctx, const struct args *a, jcs_basis **basis,
+    jcs_recognition **rec)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((a->basis_trust == NULL) == (a->basis_scheme == NULL))
+		return fail_usage("register: --basis needs --basis-trust "
+		    "BUNDLE (a label of another body) or --basis-scheme S "
+		    "(a statement), one of them");
+	if ((*rec = load_recognition(ctx, a->rec_file)) == NULL) {
+		fail_ctx(ctx, "--recognition");
+		return EXIT_USAGE;
+	}
+	if ((rc = basis_input(a->basis, &buf, &len)) != 0)
+		return rc;
+	if (a->basis_trust != NULL) {
+		jcs_trust *t = jcs_trust_load_file(ctx, a->basis_trust);
+
+		if (t == NULL) {
+			free(buf);
+			fail_ctx(ctx, "--basis-trust");
+			return EXIT_USAGE;
+		}
+		*basis = jcs_basis_from_label(ctx, t, buf, len, 0);
+		jcs_trust_free(t);
+	} else {
+		char name[32];
+		const char *colon = strchr(a->basis_scheme, ':');
+		const jcs_profile *p;
+		int scheme, level;
+
+		snprintf(name, sizeof(name), "%.*s", colon != NULL ?
+		    (int)(colon - a->basis_scheme) : 31, a->basis_scheme);
+		if ((scheme = jcs_scheme_from_name(name)) == 0 ||
+		    (p = jcs_schemes_find(jcs_ctx_schemes(ctx), scheme)) ==
+		    NULL) {
+			free(buf);
+			return fail_usage("--basis-scheme: unknown scheme "
+			    "'%s'", name);
+		}
+		level = p->min_level;
+		if (colon != NULL && parse_int(colon + 1, p->min_level,
+		    p->max_level, &level) == -1) {
+			free(buf);
+			return fail_usage("--basis-scheme: level '%s' is not "
+			    "defined for %s (%d to %d)", colon + 1, p->display,
+			    p->min_level, p->max_level);
+		}
+		*basis = jcs_basis_from_statement(ctx, scheme, level,
+		    (const char *)buf, len);
+	}
+	free(buf);
+	if (*basis == NULL) {
+		rc = fail_ctx(ctx, "--basis");
+		/* a forged or revoked basis is refused like a bad input */
+		return rc == EXIT_INVALID ? EXIT_INVALID : EXIT_USAGE;
+	}
+	return 0;
+}
+
 int
 cmd_register(int argc, char **argv)
 {
 	struct args a;
 	jcs_ctx *ctx;
 	jcs_ca *ca = NULL;
+	jcs_basis *basis = NULL;
+	jcs_recognition *rec = NULL;
 	int rc = parse(argc, argv, register_help, &a);
 
 	if (rc != 0)
@@ -220,16 +375,31 @@ cmd_register(int argc, char **argv)
 	if (a.serial || a.status || a.reason != -1 || a.out || a.json)
 		return fail_usage("register: --serial, --status, --reason, -o "
 		    "and --json do not apply");
+	if (a.basis == NULL && (a.basis_trust != NULL ||
+	    a.basis_scheme != NULL || a.rec_file != NULL))
+		return fail_usage("register: --basis-trust, --basis-scheme and "
+		    "--recognition go with --basis");
 	if ((ctx = cli_ctx_new()) == NULL)
 		return fail_usage("out of memory");
+	if (a.basis != NULL && (rc = make_basis(ctx, &a, &basis, &rec)) != 0)
+		goto done;
+	a.reg.basis = basis;
+	a.reg.recognition = rec;
 	if ((ca = open_ca(ctx, &a, &rc)) != NULL) {
 		if (jcs_ca_register(ctx, ca, &a.reg) == -1)
 			rc = fail_ctx(ctx, "register");
-		else if (!quiet)
+		else if (!quiet) {
+			if (basis != NULL)
+				fprintf(stderr, "simplified application on "
+				    "%s\n", jcs_basis_summary(basis));
 			fprintf(stderr, "registered %s; issue labels with "
 			    "'jcstar issue --ca %s --reg-id %s'\n",
 			    a.reg.product.reg_id, a.dir, a.reg.product.reg_id);
+		}
 	}
+done:
+	jcs_basis_free(basis);
+	jcs_recognition_free(rec);
 	jcs_ca_free(ca);
 	jcs_ctx_free(ctx);
 	return rc;

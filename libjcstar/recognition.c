@@ -41,6 +41,7 @@ struct jcs_policy {
 /* Calls fn for each line of text that is not blank or a comment, with its
  * fields split on white space (at most max; the last takes the rest of the
  * line when rest is set). */
+#define EACH_MAX_FIELDS 16
 typedef int (*line_fn)(jcs_ctx *, void *, const char *, unsigned, char **,
     int);
 
@@ -51,11 +52,14 @@ each_line(jcs_ctx *ctx, const char *file, char *text, size_t len, int max,
 	char *line = text, *end = text + len;
 	unsigned lineno = 0;
 
+	if (max > EACH_MAX_FIELDS)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "too many fields");
 	if (strlen(text) != len)
 		return jcs_fail(ctx, JCS_ERR_PROFILE, "%s: contains a NUL byte",
 		    file);
 	while (line < end) {
-		char *nl = strchr(line, '\n'), *p, *f[8];
+		/* max is at most EACH_MAX_FIELDS (callers' constants) */
+		char *nl = strchr(line, '\n'), *p, *f[EACH_MAX_FIELDS];
 		int n = 0;
 		size_t bad;
 
@@ -634,7 +638,7 @@ jcs_recognition_simplified(jcs_ctx *ctx, const jcs_recognition *rec,
     int scheme, int level, int basis_scheme, int basis_level, time_t at)
 {
 	char want[96], have[96], lines[160];
-	size_t w = 0;
+	size_t w = 0, count = 0;
 
 	jcs_level_text(ctx, scheme, level, want, sizeof(want));
 	jcs_level_text(ctx, basis_scheme, basis_level, have, sizeof(have));
@@ -659,12 +663,14 @@ jcs_recognition_simplified(jcs_ctx *ctx, const jcs_recognition *rec,
 		if (w < sizeof(lines))
 			w += (size_t)snprintf(lines + w, sizeof(lines) - w,
 			    "%s%u", w > 0 ? ", " : "", l->line);
+		count++;
 	}
 	jcs_fail(ctx, JCS_ERR_POLICY_RULE, "no simplified-application line "
 	    "in %s allows %s on the strength of %s%s%s%s",
 	    rec != NULL ? rec->file : "the recognition file", want, have,
-	    w > 0 ? " (lines " : "", lines, w > 0 ? " allow other cases)" :
-	    "");
+	    count > 1 ? " (lines " : count == 1 ? " (line " : "", lines,
+	    count > 1 ? " allow other cases)" : count == 1 ?
+	    " allows another case)" : "");
 	return NULL;
 }
 
