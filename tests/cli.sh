@@ -261,10 +261,10 @@ expect_rc 2 "issue with a space in --reg-id is rejected" \
     --product P --model M -o regid.der
 expect_err_contains "registration id may hold only ASCII letters"
 
-expect_rc 2 "issue --scheme cls is not issued yet" \
-    "$J" issue --ca ca --level 1 --scheme cls --reg-id R-1 --vendor V \
+expect_rc 2 "issue --scheme cls level 3 follows the CLS profile" \
+    "$J" issue --ca ca --level 3 --scheme cls --reg-id R-CLS --vendor V \
     --product P --model M -o cls.der
-expect_err_contains "not supported yet"
+expect_err_contains "CLS level 3 needs a third-party assessment"
 
 expect_rc 2 "issue --scheme bogus is rejected" \
     "$J" issue --ca ca --level 1 --scheme bogus --reg-id R-1 --vendor V \
@@ -420,7 +420,7 @@ expect_rc 0 "verify --min-level 1 on a level-1 label" \
 
 expect_rc 2 "verify --min-level x is a usage error" \
     "$J" verify --trust trust.pem --min-level x ref.der
-expect_err_contains "--min-level must be a level from 1 to 4, not 'x'"
+expect_err_contains "--min-level for JC-STAR must be a level from 1 to 4, not 'x'"
 
 expect_rc 2 "verify --min-level 5 is beyond every scheme's levels" \
     "$J" verify --trust trust.pem --min-level 5 ref.der
@@ -444,7 +444,7 @@ expect_rc 0 "verify --importance high accepts level 3" \
 
 expect_rc 2 "verify --importance extreme is a usage error" \
     "$J" verify --trust trust.pem --importance extreme ref.der
-expect_err_contains "--importance must be low, medium or high"
+expect_err_contains "defines no importance 'extreme' (known: low medium high)"
 
 expect_rc 1 "verify a label of another CA" "$J" verify --trust trust.pem ed.der
 expect_err_contains "unknown-issuer"

@@ -28,7 +28,7 @@ expect_err_contains "registration JCS-2025-000200 already exists"
 expect_rc 2 "register star 3 without a lab" \
     "$J" register --ca ca --reg-id JCS-3 --scheme jcstar --level 3 \
     --vendor V --product P --model M
-expect_err_contains "needs a third-party evaluation"
+expect_err_contains "JC-STAR ★3 needs a third-party assessment naming the lab"
 expect_rc 2 "register level 5" "$J" register --ca ca --reg-id JCS-5 \
     --scheme jcstar --level 5 --vendor V --product P --model M
 expect_err_contains "level 5 is not defined"
