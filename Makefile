@@ -174,6 +174,7 @@ test-install: all
 	    $$($(PKG_CONFIG) --cflags --libs jcstar) -Wl,-rpath,$$S/lib && \
 	  $(B)/example-installed $$S/share/jcstar/certs >/dev/null && \
 	  test -x $$S/bin/jcstar && test -f $$S/share/man/man1/jcstar.1 && \
+	  $$S/bin/jcstar schemes | grep -q "$$S/share/jcstar/certs/schemes/cra.scheme" && \
 	  echo "1 passed, 0 failed"
 
 test-example: $(B)/example

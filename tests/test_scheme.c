@@ -363,6 +363,27 @@ test_bad_recognition_and_policy(void **state)
 		jcs_policy_free(p);
 		jcs_ctx_free(ctx);
 	}
+	/* oversized: more than 1 MiB, or more than 10000 lines */
+	{
+		jcs_ctx *ctx = jcs_ctx_new();
+		size_t n = 1024 * 1024 + 1;
+		char *big = malloc(n + 1);
+
+		assert_non_null(big);
+		memset(big, '#', n);
+		big[n] = '\0';
+		assert_null(jcs_recognition_load_mem(ctx, "r.conf", big, n));
+		assert_err(ctx, JCS_ERR_TOO_LARGE);
+		assert_null(jcs_policy_load_mem(ctx, "p.conf", big, n));
+		assert_err(ctx, JCS_ERR_TOO_LARGE);
+		memset(big, '\n', 20000);
+		assert_null(jcs_recognition_load_mem(ctx, "r.conf", big,
+		    20000));
+		assert_err(ctx, JCS_ERR_TOO_LARGE);
+		assert_msg(ctx, "more than 10000 lines");
+		free(big);
+		jcs_ctx_free(ctx);
+	}
 	/* the shipped files load, and the files equal the built-in copies */
 	{
 		jcs_ctx *ctx = jcs_ctx_new();
