@@ -51,7 +51,8 @@ ASAN_LIB_OBJ = $(LIB_SRC:libjcstar/%.c=$(B)/asan/lib/%.o) \
        $(B)/asan/lib/builtin.o
 
 .PHONY: all check check-build test-unit test-asan test-cli test-example \
-        test-install test-symbols test-web demo bench install uninstall clean deps vectors
+        test-install test-symbols test-web demo bench install uninstall clean deps vectors \
+        fuzz fuzz-build
 
 all: $(B)/jcstar $(B)/libjcstar.a $(B)/libjcstar.so.$(SOVERSION) $(B)/jcstar.pc
 
@@ -199,6 +200,41 @@ bench: deps
 
 $(B)/bench: tests/bench.c $(B)/libjcstar.a
 	$(CC) $(ALL_CFLAGS) -Ilibjcstar -o $@ $< $(B)/libjcstar.a $(DEP_LIBS)
+
+# ---- fuzzing (clang's libFuzzer; docs/FUZZING.md) ----
+# make fuzz FUZZ_TIME=SECONDS runs every target (tests/fuzz/fuzz_*.c) for
+# that long each; make check runs each for 30 s.
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 300
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
+       -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 \
+       $(DEP_CFLAGS) -DJCS_DATADIR='"$(DATADIR)"' $(FUZZ_SAN)
+FUZZ_NAMES = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_LIB_OBJ = $(LIB_SRC:libjcstar/%.c=$(B)/fuzz/lib/%.o) \
+       $(B)/fuzz/lib/builtin.o
+
+$(B)/fuzz/lib/%.o: libjcstar/%.c $(wildcard libjcstar/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(B)/fuzz/lib/builtin.o: $(B)/gen/builtin.c $(wildcard libjcstar/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ilibjcstar -c $< -o $@
+
+$(B)/fuzz/libjcstar.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(B)/fuzz/libjcstar.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Ilibjcstar -o $@ $< \
+	    $(B)/fuzz/libjcstar.a $(DEP_LIBS)
+
+fuzz-build: $(FUZZ_NAMES:%=$(B)/fuzz/%) $(B)/jcstar
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@scripts/fuzz $(FUZZ_TIME)
 
 # Regenerates the committed test vectors (tests/vectors/README.md).
 vectors: $(B)/tests/gen_vectors

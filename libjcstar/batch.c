@@ -167,8 +167,8 @@ csv_open(jcs_ctx *ctx, struct csv *c, const char *path)
 }
 
 /* Pass 1: every line checked, duplicates found; *rows set. */
-static int
-check_rows(jcs_ctx *ctx, const char *path, unsigned long *rows)
+int
+jcs_batch_check_rows(jcs_ctx *ctx, const char *path, unsigned long *rows)
 {
 	struct csv c;
 	sqlite3 *db = NULL;
@@ -423,7 +423,7 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 	if (jcs_registry_check_issuable(ctx, ca, o->reg_id) == -1 ||
 	    jcs_ca_current_key(ctx, ca) == NULL)
 		return -1;
-	if (check_rows(ctx, o->csv_path, &total) == -1)
+	if (jcs_batch_check_rows(ctx, o->csv_path, &total) == -1)
 		return -1;
 	/* one batch at a time per output directory: the temporaries it
 	 * finds are then surely left by a dead run */

@@ -206,6 +206,12 @@ int jcs_registry_check_issuable(jcs_ctx *ctx, jcs_ca *ca,
 int jcs_registry_audit_op(jcs_ctx *ctx, jcs_ca *ca, const char *op,
     const char *subject, const char *result);
 
+/* batch.c */
+/* Checks every line of a units CSV file (docs/BATCH.md) and counts them
+ * into *rows. Returns 0, or -1 with the bad lines listed. */
+int jcs_batch_check_rows(jcs_ctx *ctx, const char *path,
+    unsigned long *rows);
+
 /* scheme.c */
 /* Like jcs_fail, prefixing "FILE:LINE: " (or "FILE: " when line is 0). */
 int jcs_fail_at(jcs_ctx *ctx, jcs_err err, const char *file, int line,
@@ -215,6 +221,8 @@ int jcs_fail_at(jcs_ctx *ctx, jcs_err err, const char *file, int line,
 int jcs_parse_int(const char *s, size_t len, int lo, int hi, int *out);
 /* Parses "N" or "LOW-HIGH" (1..255). Returns 0 or -1. */
 int jcs_parse_level_range(const char *s, int *lo, int *hi);
+/* Returns a new set without profiles, or NULL. */
+jcs_schemes *jcs_schemes_new_empty(jcs_ctx *ctx);
 /* Adds one profile from text to set. Returns 0 or -1. */
 int jcs_schemes_add_mem(jcs_ctx *ctx, jcs_schemes *set, const char *name,
     const char *text, size_t len);

@@ -509,8 +509,8 @@ parse_profile(jcs_ctx *ctx, jcs_schemes *set, const char *file, char *buf,
 	return commit_profile(ctx, set, &d, file);
 }
 
-static jcs_schemes *
-set_new(jcs_ctx *ctx)
+jcs_schemes *
+jcs_schemes_new_empty(jcs_ctx *ctx)
 {
 	jcs_schemes *set = calloc(1, sizeof(*set));
 
@@ -601,7 +601,7 @@ jcs_schemes_load_dir(jcs_ctx *ctx, const char *dir)
 	}
 	/* in name order, so that "a second profile" errors are stable */
 	qsort(names, n, sizeof(names[0]), cmp_str);
-	if ((set = set_new(ctx)) == NULL)
+	if ((set = jcs_schemes_new_empty(ctx)) == NULL)
 		goto err;
 	for (size_t i = 0; i < n; i++) {
 		char path[PATH_MAX];
@@ -641,7 +641,7 @@ jcs_schemes_load_builtin(jcs_ctx *ctx)
 {
 	jcs_schemes *set;
 
-	if ((set = set_new(ctx)) == NULL)
+	if ((set = jcs_schemes_new_empty(ctx)) == NULL)
 		return NULL;
 	for (const struct jcs_builtin_file *b = jcs_builtin_schemes;
 	    b->name != NULL; b++)
