@@ -74,14 +74,18 @@ static const char trust_help[] =
 "\n"
 "With --web, write the consumer verifier page for a static host into\n"
 "OUTDIR (created if missing): the page files, OUTDIR/trust.pem (the\n"
-"bundle) and OUTDIR/config.json, which pins the root's public key (base64\n"
+"bundle), OUTDIR/config.json, which pins the root's public key (base64\n"
 "DER SubjectPublicKeyInfo): the page trusts only certificates and CRLs of\n"
 "trust.pem that chain to that key, so trust.pem may be served from any\n"
-"mirror. Serve index.html for every label address (BASE-URL/DIGITS).\n"
+"mirror; and OUTDIR/schemes.json (what 'jcstar schemes --json' prints:\n"
+"the scheme profiles, the recognition file and the default policy), from\n"
+"which the page names levels and decides requirements (?as=psti).\n"
+"Serve index.html for every label address (BASE-URL/DIGITS).\n"
 "\n"
 "  --ca DIR       the CA directory\n"
 "  -o FILE        output file; - for standard output\n"
-"  --web OUTDIR   write the verifier page, trust.pem and config.json\n"
+"  --web OUTDIR   write the verifier page, trust.pem, config.json and\n"
+"                 schemes.json\n"
 "  --web-src DIR  the page's source files (default: $JCSTAR_WEB, the\n"
 "                 source tree's web/, or the installed ones)\n"
 "  -q, --quiet    print nothing on success\n"
@@ -412,7 +416,34 @@ web_root_spki(const char *ca_dir, char **out)
 	return 0;
 }
 
-/* Writes the page, trust.pem and config.json into out. */
+/* Writes out/schemes.json: the scheme profiles ctx uses, rec and pol, as
+ * `jcstar schemes --json` prints them (json_schemes). The page names levels
+ * and decides requirements from it, as libjcstar's jcs_decide() does. */
+static int
+web_schemes(jcs_ctx *ctx, const char *out, const jcs_recognition *rec,
+    const jcs_policy *pol)
+{
+	char path[PATH_MAX], *json = NULL;
+	size_t len = 0;
+	FILE *mem;
+	int rc;
+
+	if (snprintf(path, sizeof(path), "%s/schemes.json", out) >=
+	    (int)sizeof(path))
+		return fail_usage("trust export: path too long: %s", out);
+	if ((mem = open_memstream(&json, &len)) == NULL)
+		return fail_usage("out of memory");
+	json_schemes(mem, ctx, rec, pol, ctx);
+	if (fclose(mem) != 0) {
+		free(json);
+		return fail_usage("out of memory");
+	}
+	rc = web_write(path, json, len);
+	free(json);
+	return rc;
+}
+
+/* Writes the page, trust.pem, config.json and schemes.json into out. */
 static int
 web_export(jcs_ctx *ctx, const jcs_ca *ca, const char *ca_dir,
     const char *out, const char *src_opt)
@@ -424,6 +455,8 @@ web_export(jcs_ctx *ctx, const jcs_ca *ca, const char *ca_dir,
 	FILE *mem;
 	char *json = NULL;
 	size_t json_len = 0;
+	jcs_recognition *rec = NULL;
+	jcs_policy *pol = NULL;
 	int rc;
 
 	/* every required page file first: a bad source creates nothing */
@@ -436,40 +469,59 @@ web_export(jcs_ctx *ctx, const jcs_ca *ca, const char *ca_dir,
 			    "%s: %s (set --web-src or $JCSTAR_WEB to the web/ "
 			    "directory)", path, strerror(errno));
 	}
-	if (mkdir(out, 0755) != 0 && errno != EEXIST)
-		return fail_usage("trust export: cannot create %s: %s", out,
+	/* ... and the recognition and policy files schemes.json shows: a bad
+	 * one creates nothing either */
+	if ((rec = load_recognition(ctx, NULL)) == NULL ||
+	    (pol = load_policy(ctx, NULL)) == NULL) {
+		fail_ctx(ctx, "trust export");
+		rc = EXIT_USAGE;
+		goto done;
+	}
+	if (mkdir(out, 0755) != 0 && errno != EEXIST) {
+		rc = fail_usage("trust export: cannot create %s: %s", out,
 		    strerror(errno));
+		goto done;
+	}
 	for (size_t i = 0; web_files[i] != NULL; i++) {
 		int opt = web_files[i][0] == '?';
 
 		if ((rc = web_copy(src, out, web_files[i] + opt, opt)) != 0)
-			return rc;
+			goto done;
 	}
+	if ((rc = web_schemes(ctx, out, rec, pol)) != 0)
+		goto done;
 	if (snprintf(path, sizeof(path), "%s/trust.pem", out) >=
-	    (int)sizeof(path))
-		return fail_usage("trust export: path too long: %s", out);
-	if (jcs_ca_export_trust(ctx, ca, path) == -1)
-		return fail_ctx(ctx, "trust export");
+	    (int)sizeof(path)) {
+		rc = fail_usage("trust export: path too long: %s", out);
+		goto done;
+	}
+	if (jcs_ca_export_trust(ctx, ca, path) == -1) {
+		rc = fail_ctx(ctx, "trust export");
+		goto done;
+	}
 	if ((rc = web_root_spki(ca_dir, &spki)) != 0)
-		return rc;
+		goto done;
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if ((mem = open_memstream(&json, &json_len)) == NULL) {
-		free(spki);
-		return fail_usage("out of memory");
+		rc = fail_usage("out of memory");
+		goto done;
 	}
 	fprintf(mem, "{\n  \"format\": 1,\n  \"name\": ");
 	json_str(mem, jcs_ca_name(ca));
 	fprintf(mem, ",\n  \"trust\": \"trust.pem\",\n  \"roots\": [\"%s\"],\n"
 	    "  \"exported\": \"%s\"\n}\n", spki, when);
 	fclose(mem);
-	free(spki);
 	if (snprintf(path, sizeof(path), "%s/config.json", out) >=
 	    (int)sizeof(path))
 		rc = fail_usage("trust export: path too long: %s", out);
 	else
 		rc = web_write(path, json, json_len);
+done:
 	free(json);
+	free(spki);
+	jcs_recognition_free(rec);
+	jcs_policy_free(pol);
 	return rc;
 }
 
@@ -548,7 +600,8 @@ cmd_trust(int argc, char **argv)
 		    jcs_ca_signer_count(ca) == 1 ? "" : "s");
 	if (rc == EXIT_VALID && web != NULL && !quiet)
 		fprintf(stderr, "wrote verifier page %s/ (index.html, "
-		    "trust.pem, config.json; 1 root, %zu signer%s)\n", web,
+		    "trust.pem, config.json, schemes.json; 1 root, %zu "
+		    "signer%s)\n", web,
 		    jcs_ca_signer_count(ca),
 		    jcs_ca_signer_count(ca) == 1 ? "" : "s");
 	jcs_ca_free(ca);

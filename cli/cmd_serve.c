@@ -32,6 +32,7 @@
 
 static const char help[] =
 "usage: jcstar serve --trust BUNDLE [--listen ADDR:PORT] [--web DIR]\n"
+"           [--recognition FILE] [--policy FILE]\n"
 "           [--max-body BYTES] [--timeout SECONDS]\n"
 "           [--max-connections N] [-q]\n"
 "\n"
@@ -46,6 +47,14 @@ static const char help[] =
 "                         starting with '['), or one payload per line;\n"
 "                         at most 10000 payloads. Answers\n"
 "                         {\"results\":[...],\"summary\":{...}}\n"
+"       ?as=SCHEME[&min_level=N]   require a label that satisfies SCHEME\n"
+"                         (N or higher; as=SCHEME:N is the same), as\n"
+"                         verify --as --min-level; min_level alone means\n"
+"                         JC-STAR\n"
+"       ?importance=NAME  require what the policy asks for NAME, as\n"
+"                         verify --importance\n"
+"                         Each result then has a \"decision\" (as verify\n"
+"                         --json); one not met is \"below-policy\"\n"
 "  GET  /<file>           with --web: the page's files from DIR\n"
 "  GET  /.../<digits>     with --web: DIR/index.html (label addresses)\n"
 "\n"
@@ -54,13 +63,19 @@ static const char help[] =
 "  --listen ADDR:PORT    numeric address to listen on (default\n"
 "                        127.0.0.1:8080; IPv6 as [::1]:8080)\n"
 "  --web DIR             serve the verifier page from DIR\n"
+"  --recognition FILE    the recognition file for ?as and ?importance\n"
+"                        (default: recognition.conf of the installed\n"
+"                        profiles); read once, at start\n"
+"  --policy FILE         the policy file for ?importance (default:\n"
+"                        policy.conf); read once, at start\n"
 "  --max-body BYTES      largest request body (default 4194304)\n"
 "  --timeout SECONDS     drop a connection idle this long (default 10)\n"
 "  --max-connections N   concurrent connections (default 256)\n"
 "  -q, --quiet           no log line per request\n"
 "  -h, --help            this help\n"
 "\n"
-"Errors are answered with a 4xx status and {\"error\":\"...\"}. SIGINT or\n"
+"Errors are answered with a 4xx status and {\"error\":\"...\"} (400 for\n"
+"an unknown scheme, level or importance, or importance with as). SIGINT or\n"
 "SIGTERM stops the server (exit 0). Exit status 2: usage error, a bad\n"
 "bundle, or an address that cannot be listened on.\n";
 
@@ -156,7 +171,9 @@ static struct {
 	int web_fd;          /* the --web directory, or -1 */
 	size_t max_body;
 	int quiet;
-} srv = { NULL, -1, DEFAULT_MAX_BODY, 0 };
+	jcs_recognition *rec; /* for ?as and ?importance; read-only */
+	jcs_policy *pol;
+} srv = { NULL, -1, DEFAULT_MAX_BODY, 0, NULL, NULL };
 
 /* ---- a growing output buffer ------------------------------------------- */
 
@@ -564,20 +581,174 @@ parse_lines(char *body, size_t len, struct item *items, size_t max,
 	return PARSE_OK;
 }
 
+/* ---- the requirement of a request (?as, ?min_level, ?importance) -------- */
+
+/* What a request requires, as jcstar verify --as/--min-level/--importance.
+ * n == 0: nothing (plain verification). */
+struct want {
+	jcs_requirement one;          /* for ?as */
+	const jcs_requirement *req;   /* &one, or a policy row (srv.pol) */
+	size_t n;
+};
+
+struct query {
+	const char *as, *min_level, *importance;
+	char err[200];
+};
+
+static enum MHD_Result
+on_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct query *q = cls;
+	const char **slot;
+
+	(void)kind;
+	if (strcmp(key, "as") == 0)
+		slot = &q->as;
+	else if (strcmp(key, "min_level") == 0)
+		slot = &q->min_level;
+	else if (strcmp(key, "importance") == 0)
+		slot = &q->importance;
+	else {
+		snprintf(q->err, sizeof(q->err), "unknown query parameter "
+		    "'%.40s' (known: as, min_level, importance)", key);
+		return MHD_NO;
+	}
+	if (*slot != NULL) {
+		snprintf(q->err, sizeof(q->err), "query parameter '%s' is "
+		    "given twice", key);
+		return MHD_NO;
+	}
+	if (value == NULL || *value == '\0') {
+		snprintf(q->err, sizeof(q->err), "query parameter '%s' needs a "
+		    "value", key);
+		return MHD_NO;
+	}
+	*slot = value;
+	return MHD_YES;
+}
+
+/* Reads the request's requirement into w, with the same rules and
+ * messages as jcstar verify's options. Returns 0, or -1 with err set (a
+ * 400 answer). */
+static int
+want_parse(jcs_ctx *ctx, struct MHD_Connection *c, struct want *w,
+    char *err, size_t errlen)
+{
+	struct query q;
+	const jcs_profile *p;
+	const char *level, *what;
+	char name[40], *colon;
+
+	memset(&q, 0, sizeof(q));
+	memset(w, 0, sizeof(*w));
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_query_arg, &q);
+	if (q.err[0] != '\0') {
+		snprintf(err, errlen, "%s", q.err);
+		return -1;
+	}
+	if (q.importance != NULL && (q.as != NULL || q.min_level != NULL)) {
+		snprintf(err, errlen, "importance takes its requirement from "
+		    "the policy: do not add as or min_level");
+		return -1;
+	}
+	if (q.importance != NULL) {
+		if (jcs_policy_lookup(ctx, srv.pol, q.importance, &w->req,
+		    &w->n) == -1) {
+			snprintf(err, errlen, "importance: %s",
+			    jcs_ctx_message(ctx));
+			return -1;
+		}
+		return 0;
+	}
+	if (q.as == NULL && q.min_level == NULL)
+		return 0;
+	/* as=SCHEME or as=SCHEME:N (the page's short form) */
+	level = q.min_level;
+	what = "min_level";
+	if (q.as != NULL && strlen(q.as) >= sizeof(name)) {
+		snprintf(err, errlen, "unknown scheme '%.40s...' for as "
+		    "(jcstar, cls, psti, cyber-trust-mark, cra)", q.as);
+		return -1;
+	}
+	snprintf(name, sizeof(name), "%s", q.as != NULL ? q.as : "jcstar");
+	if ((colon = strchr(name, ':')) != NULL) {
+		if (q.min_level != NULL) {
+			snprintf(err, errlen, "give the level once: "
+			    "as=SCHEME:N or as=SCHEME&min_level=N");
+			return -1;
+		}
+		*colon = '\0';
+		level = q.as + (colon - name) + 1;
+		what = "the level in as";
+	}
+	if ((w->one.scheme = jcs_scheme_from_name(name)) == 0) {
+		snprintf(err, errlen, "unknown scheme '%s' for as (jcstar, "
+		    "cls, psti, cyber-trust-mark, cra)", name);
+		return -1;
+	}
+	if ((p = jcs_schemes_find(jcs_ctx_schemes(ctx), w->one.scheme)) ==
+	    NULL) {
+		snprintf(err, errlen, "no profile for scheme %s is loaded",
+		    jcs_scheme_name(w->one.scheme));
+		return -1;
+	}
+	if (level != NULL && parse_int(level, p->min_level, p->max_level,
+	    &w->one.min_level) == -1) {
+		if (p->min_level == p->max_level)
+			snprintf(err, errlen, "%s for %s must be %d, not "
+			    "'%.20s'", what, p->display, p->min_level, level);
+		else
+			snprintf(err, errlen, "%s for %s must be a level from "
+			    "%d to %d, not '%.20s'", what, p->display,
+			    p->min_level, p->max_level, level);
+		return -1;
+	}
+	w->req = &w->one;
+	w->n = 1;
+	return 0;
+}
+
 /* ---- verification ------------------------------------------------------ */
+
+/* Appends a decision as verify --json prints it (json_decision). */
+static void
+buf_decision(struct buf *b, const jcs_decision *d)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem;
+
+	if ((mem = open_memstream(&text, &len)) == NULL) {
+		b->oom = 1;
+		return;
+	}
+	json_decision(mem, d);
+	if (fclose(mem) != 0)
+		b->oom = 1;
+	else
+		buf_add(b, text, len);
+	free(text);
+}
 
 static void
 result_json(struct buf *b, jcs_ctx *ctx, const struct trust_ref *tr,
-    const struct item *it, size_t index)
+    const jcs_verify_opts *vo, const struct item *it, size_t index)
 {
+	const jcs_decision *d = NULL;
 	const char *signer = NULL;
 	jcs_label *l;
 	int ok = 0;
 	char t[32];
 
 	l = jcs_label_from_payload(ctx, it->s, it->len);
-	if (l != NULL)
-		ok = jcs_verify(ctx, tr->trust, l, NULL, &signer) == 0;
+	if (l != NULL) {
+		ok = jcs_verify(ctx, tr->trust, l, vo, &signer) == 0;
+		/* only right after jcs_verify: a label that could not be read
+		 * must not show the decision on the one before it */
+		d = jcs_ctx_decision(ctx);
+	}
 	buf_printf(b, "{\"index\":%zu,", index);
 	if (it->line != 0)
 		buf_printf(b, "\"line\":%zu,", it->line);
@@ -606,6 +777,10 @@ result_json(struct buf *b, jcs_ctx *ctx, const struct trust_ref *tr,
 	}
 	buf_puts(b, ",\"signer\":");
 	buf_json(b, ok ? signer : NULL);
+	if (d != NULL) {
+		buf_puts(b, ",\"decision\":");
+		buf_decision(b, d);
+	}
 	buf_puts(b, "}");
 	jcs_label_free(l);
 }
@@ -613,28 +788,31 @@ result_json(struct buf *b, jcs_ctx *ctx, const struct trust_ref *tr,
 /* Verifies every item into a {"results":[...],"summary":{...}} document.
  * Returns 0, or -1 when out of memory. */
 static int
-verify_items(struct buf *b, const struct item *items, size_t n,
-    size_t *n_valid)
+verify_items(struct buf *b, jcs_ctx *ctx, const struct want *w,
+    const struct item *items, size_t n, size_t *n_valid)
 {
 	struct trust_ref *tr;
-	jcs_ctx *ctx;
+	jcs_verify_opts vo;
 	size_t valid = 0;
 
-	if ((ctx = cli_ctx_new()) == NULL)
-		return -1;
+	memset(&vo, 0, sizeof(vo));
+	if (w->n > 0) {
+		vo.require = w->req;
+		vo.n_require = w->n;
+		vo.recognition = srv.rec;
+	}
 	tr = trust_get();
 	buf_puts(b, "{\"results\":[");
 	for (size_t i = 0; i < n && !b->oom; i++) {
 		if (i > 0)
 			buf_puts(b, ",");
-		result_json(b, ctx, tr, &items[i], i);
+		result_json(b, ctx, tr, &vo, &items[i], i);
 		if (jcs_ctx_error(ctx) == JCS_OK)
 			valid++;
 	}
 	buf_printf(b, "],\"summary\":{\"total\":%zu,\"valid\":%zu,"
 	    "\"invalid\":%zu}}\n", n, valid, n - valid);
 	trust_put(tr);
-	jcs_ctx_free(ctx);
 	*n_valid = valid;
 	return b->oom ? -1 : 0;
 }
@@ -767,10 +945,11 @@ serve_healthz(struct MHD_Connection *c, const char *method, const char *url,
 	    b.len, NULL, "");
 }
 
-/* The whole body is in: parse it, verify, answer. */
+/* The whole body is in, the requirement read: parse the body, verify,
+ * answer. */
 static enum MHD_Result
-serve_verify(struct MHD_Connection *c, const char *method, const char *url,
-    struct req *rq)
+verify_body(struct MHD_Connection *c, const char *method, const char *url,
+    struct req *rq, jcs_ctx *ctx, const struct want *w)
 {
 	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -805,7 +984,7 @@ serve_verify(struct MHD_Connection *c, const char *method, const char *url,
 		    "request", MAX_PAYLOADS);
 		return reply_error(c, method, url, &rq->start, 413, msg, NULL);
 	}
-	if (verify_items(&b, items, n, &valid) == -1) {
+	if (verify_items(&b, ctx, w, items, n, &valid) == -1) {
 		free(items);
 		free(b.p);
 		return reply_error(c, method, url, &rq->start, 500,
@@ -815,6 +994,27 @@ serve_verify(struct MHD_Connection *c, const char *method, const char *url,
 	snprintf(note, sizeof(note), "payloads=%zu valid=%zu", n, valid);
 	return reply(c, method, url, &rq->start, 200, "application/json", b.p,
 	    b.len, NULL, note);
+}
+
+/* A POST /api/v1/verify with its whole body: read the requirement
+ * (400 if bad), then verify_body(). */
+static enum MHD_Result
+serve_verify(struct MHD_Connection *c, const char *method, const char *url,
+    struct req *rq)
+{
+	struct want w;
+	jcs_ctx *ctx;
+	char err[300];
+	enum MHD_Result ret;
+
+	if ((ctx = cli_ctx_new()) == NULL)
+		return MHD_NO;
+	if (want_parse(ctx, c, &w, err, sizeof(err)) == -1)
+		ret = reply_error(c, method, url, &rq->start, 400, err, NULL);
+	else
+		ret = verify_body(c, method, url, rq, ctx, &w);
+	jcs_ctx_free(ctx);
+	return ret;
 }
 
 /* Appends upload data to the request body, up to --max-body. */
@@ -885,8 +1085,8 @@ mime_type(const char *name)
 }
 
 /* Files a client must revalidate every time: the page itself, its service
- * worker, and its trust data (a new CRL must reach phones). Everything
- * else may be cached for an hour. */
+ * worker, and its trust data (a new CRL must reach phones) and scheme data
+ * (a new recognition line). Everything else may be cached for an hour. */
 static const char *
 cache_control(const char *name)
 {
@@ -896,6 +1096,7 @@ cache_control(const char *name)
 	base = base != NULL ? base + 1 : name;
 	if (strcmp(base, "sw.js") == 0 || strcmp(base, "trust.pem") == 0 ||
 	    strcmp(base, "config.json") == 0 ||
+	    strcmp(base, "schemes.json") == 0 ||
 	    (dot != NULL && (strcmp(dot, ".html") == 0 ||
 	    strcmp(dot, ".pem") == 0 || strcmp(dot, ".webmanifest") == 0)))
 		return "no-cache";
@@ -1307,6 +1508,8 @@ cmd_serve(int argc, char **argv)
 		{ "trust", required_argument, NULL, 't' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "web", required_argument, NULL, 'w' },
+		{ "recognition", required_argument, NULL, 'G' },
+		{ "policy", required_argument, NULL, 'P' },
 		{ "max-body", required_argument, NULL, 'b' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "max-connections", required_argument, NULL, 'C' },
@@ -1315,6 +1518,7 @@ cmd_serve(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *listen_spec = "127.0.0.1:8080", *web = NULL;
+	const char *rec_file = NULL, *pol_file = NULL;
 	struct MHD_Daemon *d = NULL;
 	struct trust_ref *first;
 	sigset_t sigs;
@@ -1334,6 +1538,12 @@ cmd_serve(int argc, char **argv)
 			break;
 		case 'w':
 			web = optarg;
+			break;
+		case 'G':
+			rec_file = optarg;
+			break;
+		case 'P':
+			pol_file = optarg;
 			break;
 		case 'b':
 			if (parse_int(optarg, 1, MAX_MAX_BODY, &mb) == -1) {
@@ -1376,6 +1586,16 @@ cmd_serve(int argc, char **argv)
 	}
 	if (srv.trust_path == NULL) {
 		rc = fail_usage("serve: --trust BUNDLE is required");
+		goto done;
+	}
+	/* what ?as and ?importance decide with: read once, shared read-only
+	 * by every request */
+	if ((srv.rec = load_recognition(ctx, rec_file)) == NULL) {
+		fail_ctx(ctx, "--recognition");
+		goto done;
+	}
+	if ((srv.pol = load_policy(ctx, pol_file)) == NULL) {
+		fail_ctx(ctx, "--policy");
 		goto done;
 	}
 	if ((first = trust_load(ctx, srv.trust_path)) == NULL) {
@@ -1471,6 +1691,10 @@ done:
 	if (srv.web_fd != -1)
 		close(srv.web_fd);
 	srv.web_fd = -1;
+	jcs_recognition_free(srv.rec);
+	jcs_policy_free(srv.pol);
+	srv.rec = NULL;
+	srv.pol = NULL;
 	jcs_ctx_free(ctx);
 	return rc;
 }

@@ -36,14 +36,22 @@ void
 json_decision(FILE *f, const jcs_decision *d)
 {
 	static const char *const how[] = { "not-met", "direct", "accepted" };
+	const jcs_profile *p;
 	char ref[64];
+	int min;
 
 	if (d == NULL) {
 		fputs("null", f);
 		return;
 	}
+	/* a requirement not met is the first one as given: min_level 0
+	 * there means the scheme's lowest level, named as such */
+	min = d->req.min_level;
+	if (min == 0 && (p = jcs_schemes_find(jcs_ctx_schemes(cli_display()),
+	    d->req.scheme)) != NULL)
+		min = p->min_level;
 	snprintf(ref, sizeof(ref), "%s:%d", jcs_scheme_name(d->req.scheme),
-	    d->req.min_level);
+	    min);
 	fprintf(f, "{\"met\":%s,\"how\":\"%s\",\"requirement\":",
 	    d->met ? "true" : "false", how[d->met]);
 	json_str(f, ref);

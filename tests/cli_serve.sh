@@ -2,7 +2,9 @@
 # tests/cli_serve.sh - jcstar serve: the HTTP verify API, /healthz, the
 # static verifier page (--web), the caps (body size, payload count, idle
 # timeout), 200 concurrent requests, SIGHUP reloads (a new CRL; a corrupt
-# bundle keeps the old one), a taken port, and a clean stop.
+# bundle keeps the old one), a taken port, and a clean stop; requirements
+# (?as, ?min_level, ?importance; --recognition, --policy) decided as
+# `jcstar verify --json` decides them.
 # Loopback only; every wait is bounded. Needs curl.
 # Run by `make test-cli` as JCSTAR=/abs/path/jcstar tests/cli_serve.sh.
 
@@ -135,6 +137,13 @@ expect_err_contains "bad.pem"
 expect_rc 2 "serve refuses a missing --web directory" \
     "$J" serve --trust trust.pem --web no-such-dir --listen 127.0.0.1:0
 expect_err_contains "no-such-dir"
+printf 'accept psti:1 nosuch:1 - x\n' >bad-rec.conf
+expect_rc 2 "serve refuses a bad --recognition file, naming its line" \
+    "$J" serve --trust trust.pem --recognition bad-rec.conf --listen 127.0.0.1:0
+expect_err_contains "bad-rec.conf:1: unknown scheme 'nosuch'"
+expect_rc 2 "serve refuses a missing --policy file" \
+    "$J" serve --trust trust.pem --policy no-such.conf --listen 127.0.0.1:0
+expect_err_contains "no-such.conf"
 
 # ---- start ---------------------------------------------------------------
 
@@ -226,6 +235,99 @@ expect_rc 0 "an empty body: 400" \
     api -H 'Content-Type: text/plain' --data-binary '' "$BASE/api/v1/verify"
 expect_out_contains "HTTP 400"
 expect_out_contains '{"error":"empty body'
+
+# ---- requirements: ?as, ?min_level, ?importance ---------------------------
+
+REC=$TOP/certs/recognition.conf
+POL=$TOP/certs/policy.conf
+# decision_of FILE: the "decision" object(s) in FILE, one per line
+decision_of() { grep -o '"decision":{[^}]*}' "$1"; }
+
+"$J" verify --trust trust.pem --as psti --json --payload "$VALID" >verify-psti.json
+expect_rc 0 "?as=psti: a JC-STAR ★1 label meets PSTI through recognition" \
+    api -H 'Content-Type: text/plain' --data-binary @valid.txt \
+    "$BASE/api/v1/verify?as=psti"
+expect_out_contains "HTTP 200"
+expect_out_contains '"index":0,"line":1,"valid":true,"verdict":"valid"'
+expect_out_contains "\"decision\":{\"met\":true,\"how\":\"accepted\",\"requirement\":\"psti:1\",\"recognition\":\"$REC:23\",\"basis\":\"UK PSTI regulations"
+expect_out_contains '"summary":{"total":1,"valid":1,"invalid":0}'
+cp "$W/.out" api-psti.json
+check "... the same decision as jcstar verify --as psti --json" \
+    sh -c 'test -n "$(grep -o "\"decision\":{[^}]*}" verify-psti.json)" &&
+        test "$(grep -o "\"decision\":{[^}]*}" verify-psti.json)" = \
+        "$(grep -o "\"decision\":{[^}]*}" api-psti.json)"'
+
+"$J" verify --trust trust.pem --importance high --json --payload "$VALID" >verify-high.json
+expect_rc 0 "?importance=high: a JC-STAR ★1 label is below policy" \
+    api -H 'Content-Type: application/json' --data-binary "[\"$VALID\"]" \
+    "$BASE/api/v1/verify?importance=high"
+expect_out_contains "HTTP 200"
+expect_out_contains '"index":0,"valid":false,"verdict":"below-policy","reason":"label is JC-STAR ★1; JC-STAR ★3 or higher is required (policy '
+expect_out_contains "\"decision\":{\"met\":false,\"how\":\"not-met\",\"requirement\":\"jcstar:3\",\"policy\":\"$POL:19\""
+expect_out_contains '"summary":{"total":1,"valid":0,"invalid":1}'
+cp "$W/.out" api-high.json
+check "... the same decision as jcstar verify --importance high --json" \
+    sh -c 'test -n "$(grep -o "\"decision\":{[^}]*}" verify-high.json)" &&
+        test "$(grep -o "\"decision\":{[^}]*}" verify-high.json)" = \
+        "$(grep -o "\"decision\":{[^}]*}" api-high.json)"'
+
+expect_rc 0 "?as=jcstar:3 (the page's form) and ?as=jcstar&min_level=3: below policy" \
+    api --data-binary "[\"$VALID\"]" "$BASE/api/v1/verify?as=jcstar:3"
+expect_out_contains '"verdict":"below-policy","reason":"label is JC-STAR ★1; JC-STAR ★3 or higher is required"'
+expect_out_contains '"decision":{"met":false,"how":"not-met","requirement":"jcstar:3","reason":'
+cp "$W/.out" api-colon.json
+expect_rc 0 "... the same answer either way" \
+    api --data-binary "[\"$VALID\"]" "$BASE/api/v1/verify?as=jcstar&min_level=3"
+expect_true "same body" cmp -s "$W/.out" api-colon.json
+
+expect_rc 0 "?as=cls: JC-STAR ★1 is not CLS (a simplified line is no acceptance)" \
+    api --data-binary "[\"$VALID\"]" "$BASE/api/v1/verify?as=cls"
+expect_out_contains '"verdict":"below-policy"'
+expect_out_contains '"decision":{"met":false,"how":"not-met","requirement":"cls:1","reason":'
+expect_out_contains "$REC:29 allows only a simplified application on JC-STAR labels, not acceptance"
+
+expect_rc 0 "?as=jcstar&min_level=1: met directly" \
+    api --data-binary "[\"$VALID\"]" "$BASE/api/v1/verify?as=jcstar&min_level=1"
+expect_out_contains '"valid":true,"verdict":"valid"'
+expect_out_contains '"decision":{"met":true,"how":"direct","requirement":"jcstar:1","reason":"JC-STAR ★1 meets JC-STAR ★1 or higher directly"}'
+
+printf '%s\nhello\n%s\n' "$VALID" "$FORGED" >req-mixed.txt
+expect_rc 0 "?as=psti on a valid, a garbage and a forged payload: a decision only for the valid one" \
+    api -H 'Content-Type: text/plain' --data-binary @req-mixed.txt \
+    "$BASE/api/v1/verify?as=psti"
+expect_out_contains '"index":0,"line":1,"valid":true,"verdict":"valid"'
+expect_out_contains '"index":1,"line":2,"valid":false,"verdict":"not-a-payload"'
+expect_out_contains '"index":2,"line":3,"valid":false,"verdict":"bad-signature"'
+expect_out_contains '"summary":{"total":3,"valid":1,"invalid":2}'
+expect_true "exactly one decision" test "$(decision_of "$W/.out" | wc -l)" = 1
+
+expect_rc 0 "no requirement: no decision" \
+    api --data-binary "[\"$VALID\"]" "$BASE/api/v1/verify"
+expect_output_lacks '"decision"'
+
+# bad_query QUERY STATUS-MESSAGE: 400 with a JSON error, nothing verified
+bad_query() {
+	expect_rc 0 "?$1: 400" \
+	    api --data-binary "[\"$VALID\"]" "$BASE/api/v1/verify?$1"
+	expect_out_contains "HTTP 400"
+	expect_out_contains "{\"error\":\"$2"
+	expect_out_contains '"status":400}'
+	expect_output_lacks '"results"'
+}
+bad_query "as=bogus" "unknown scheme 'bogus' for as (jcstar, cls, psti, cyber-trust-mark, cra)"
+bad_query "as=psti&min_level=2" "min_level for PSTI must be 1, not '2'"
+bad_query "as=jcstar&min_level=5" "min_level for JC-STAR must be a level from 1 to 4, not '5'"
+bad_query "as=jcstar&min_level=x" "min_level for JC-STAR must be a level from 1 to 4, not 'x'"
+bad_query "as=cra:0" "the level in as for CRA must be a level from 1 to 4, not '0'"
+bad_query "as=jcstar:3&min_level=3" "give the level once"
+bad_query "min_level=0" "min_level for JC-STAR must be a level from 1 to 4, not '0'"
+bad_query "importance=high&as=psti" "importance takes its requirement from the policy: do not add as or min_level"
+bad_query "importance=high&min_level=3" "importance takes its requirement from the policy"
+bad_query "importance=urgent" "importance: $POL defines no importance 'urgent' (known: low medium high)"
+bad_query "as=psti&as=cls" "query parameter 'as' is given twice"
+bad_query "as=" "query parameter 'as' needs a value"
+bad_query "scheme=psti" "unknown query parameter 'scheme' (known: as, min_level, importance)"
+bad_query "as=$(printf 'x%.0s' $(seq 1 60))" "unknown scheme 'xxxxxxxx"
 
 # ---- caps ----------------------------------------------------------------
 
@@ -459,6 +561,45 @@ check "SIGTERM stops the server with exit status 0" test "$SRV_RC" = 0
 check "no sanitizer report in the server's log" \
     sh -c "! grep -q -e Sanitizer -e 'runtime error:' '$SRV_LOG'"
 check "the stop is logged" grep -q "SIGTERM, stopping" "$SRV_LOG"
+
+# ---- serve --recognition FILE --policy FILE -------------------------------
+
+"$J" trust export --ca ca -o trust.pem -q
+issue_ref ca req.der --unit-serial REQ-1 >/dev/null 2>&1
+"$J" issue --ca ca --scheme cls --level 2 --reg-id CLS-2025-000002 \
+    --vendor "$REF_VENDOR" --product "Home Router" --model HR-1000 \
+    -o cls2.der -q
+REQ=$("$J" payload --ca ca req.der)
+CLS2=$("$J" payload --ca ca cls2.der)
+cat >own-rec.conf <<'EOF2'
+# our own recognition: CLS level 2 and up count as JC-STAR level 1
+accept  jcstar:1  cls:2-4  -  test: CLS level 2 or higher is accepted as JC-STAR level 1
+EOF2
+cat >own-pol.conf <<'EOF2'
+# our own policy
+any     jcstar:3  psti:1
+EOF2
+check "a server with --recognition own-rec.conf --policy own-pol.conf" \
+    start_server --recognition own-rec.conf --policy own-pol.conf
+expect_rc 0 "?as=jcstar: a CLS level 2 label through our own recognition file" \
+    api --data-binary "[\"$CLS2\",\"$REQ\"]" "$BASE/api/v1/verify?as=jcstar"
+expect_out_contains '"index":0,"valid":true,"verdict":"valid"'
+expect_out_contains '"decision":{"met":true,"how":"accepted","requirement":"jcstar:1","recognition":"own-rec.conf:2","basis":"test: CLS level 2 or higher is accepted as JC-STAR level 1"'
+expect_out_contains '"index":1,"valid":true,"verdict":"valid"'
+expect_out_contains '"decision":{"met":true,"how":"direct","requirement":"jcstar:1"'
+expect_rc 0 "?as=psti: the default file's PSTI lines are not in ours" \
+    api --data-binary "[\"$REQ\"]" "$BASE/api/v1/verify?as=psti"
+expect_out_contains '"verdict":"below-policy"'
+expect_out_contains '(no acceptance line in own-rec.conf covers JC-STAR labels)'
+expect_rc 0 "?importance=any from our own policy" \
+    api --data-binary "[\"$REQ\",\"$CLS2\"]" "$BASE/api/v1/verify?importance=any"
+expect_out_contains '"index":0,"valid":false,"verdict":"below-policy"'
+expect_out_contains '"decision":{"met":false,"how":"not-met","requirement":"jcstar:3","policy":"own-pol.conf:2","reason":"label is JC-STAR ★1; JC-STAR ★3 or higher is required (policy own-pol.conf:2); and label is JC-STAR ★1; PSTI compliant is required (no acceptance line in own-rec.conf covers JC-STAR labels)"}'
+expect_out_contains '"index":1,"valid":false,"verdict":"below-policy"'
+bad_query "importance=high" "importance: own-pol.conf defines no importance 'high' (known: any)"
+stop_server
+check "... stopped cleanly, no sanitizer report" \
+    sh -c "test '$SRV_RC' = 0 && ! grep -q -e Sanitizer -e 'runtime error:' '$SRV_LOG'"
 
 # --listen 127.0.0.1:0: the kernel picks the port, the log names it;
 # SIGINT stops too (even though the shell starts background jobs with

@@ -12,17 +12,12 @@ export function pickLang(navLangs) {
   return 'en';
 }
 
-function levelText(lang, scheme, level) {
-  const stars = '★'.repeat(level);
-  switch (scheme) {
-    case 'jcstar': return `JC-STAR ★${level}`;
-    case 'cls': return lang === 'ja' ? `CLS レベル${level}` : `CLS level ${level}`;
-    case 'psti': return 'PSTI';
-    case 'cyber-trust-mark': return 'Cyber Trust Mark';
-    case 'cra': return lang === 'ja' ? `CRA クラス${level}` : `CRA class ${level}`;
-    default: return stars;
-  }
-}
+// Level texts ("JC-STAR ★2", "PSTI compliant", "CRA important I") come from
+// the scheme profiles (schemes.json, verifier.js levelText()), in both
+// languages: they are the schemes' own names.
+
+const IMPORTANCE_JA = { low: '低', medium: '中', high: '高' };
+const cap = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 
 const S = {
   en: {
@@ -31,7 +26,7 @@ const S = {
     checking: 'Checking the label…',
     noLabel: 'No label in this address',
     noLabelDo: 'Scan the QR code on a product label with your camera.',
-    genuine: (l) => `Genuine ${levelText('en', l.scheme, l.level)} label`,
+    genuine: (level) => `Genuine ${level} label`,
     genuineDo: 'This label was issued by the certification body and is current. Check that the product in your hand matches the details below.',
     'not-genuine': 'Not a genuine label',
     'not-genuineDo': 'Do not rely on this label. Tell the shop or the certification body where you found it.',
@@ -63,6 +58,22 @@ const S = {
     trustOld: 'It is over 30 days old: connect to the internet to update it.',
     offline: 'Works offline after the first visit.',
     issuer: 'Certification body',
+    need: 'What do you need?',
+    needNothing: 'Nothing: just check the label',
+    needPolicy: 'Procurement policy',
+    orHigher: (level) => `${level} or higher`,
+    or: ' or ',
+    importance: (name, reqs) => `${cap(name)} importance system (${reqs})`,
+    metDirect: (req) => `Meets the requirement: ${req}`,
+    metDirectDo: (have) => `Directly: the label itself is ${have}.`,
+    metAccepted: (req) => `Meets the requirement through recognition: ${req}`,
+    metAcceptedDo: (have, basis, where) => `A current ${have} label is accepted for it: “${basis}” (${where}).`,
+    notMet: (req) => `Does not meet the requirement: ${req}`,
+    notMetDo: (have) => `The label is ${have}, and that does not count for this requirement.`,
+    policyFrom: (where) => `Requirement from the procurement policy (${where}).`,
+    noSchemes: 'Cannot check the requirement here',
+    noSchemesDo: 'This page has no scheme data (schemes.json), so it makes no requirement decisions. The label check above is not affected.',
+    badRequirement: 'Unknown requirement in the address',
   },
   ja: {
     title: 'JC-STAR ラベル確認',
@@ -70,7 +81,7 @@ const S = {
     checking: 'ラベルを確認しています…',
     noLabel: 'このアドレスにはラベルがありません',
     noLabelDo: '製品ラベルの QR コードをカメラで読み取ってください。',
-    genuine: (l) => `本物の ${levelText('ja', l.scheme, l.level)} ラベルです`,
+    genuine: (level) => `本物の ${level} ラベルです`,
     genuineDo: '認証機関が発行した有効なラベルです。お手元の製品が下の内容と一致するか確認してください。',
     'not-genuine': '本物のラベルではありません',
     'not-genuineDo': 'このラベルを信用しないでください。見つけた店舗または認証機関にお知らせください。',
@@ -102,6 +113,22 @@ const S = {
     trustOld: '30日以上前のデータです。インターネットに接続して更新してください。',
     offline: '一度開くとオフラインでも使えます。',
     issuer: '認証機関',
+    need: '必要な条件',
+    needNothing: '指定なし（ラベルの確認のみ）',
+    needPolicy: '調達方針',
+    orHigher: (level) => `${level} 以上`,
+    or: ' または ',
+    importance: (name, reqs) => `重要度「${IMPORTANCE_JA[name] || name}」のシステム（${reqs}）`,
+    metDirect: (req) => `条件を満たしています: ${req}`,
+    metDirectDo: (have) => `ラベルそのものが ${have} です。`,
+    metAccepted: (req) => `他制度のラベルの承認により条件を満たしています: ${req}`,
+    metAcceptedDo: (have, basis, where) => `有効な ${have} ラベルは、この条件を満たすものと認められています:「${basis}」（${where}）`,
+    notMet: (req) => `条件を満たしていません: ${req}`,
+    notMetDo: (have) => `このラベルは ${have} で、この条件には当たりません。`,
+    policyFrom: (where) => `調達方針による条件です（${where}）。`,
+    noSchemes: 'ここでは条件を確認できません',
+    noSchemesDo: 'このページには制度のデータ（schemes.json）がないため、条件の判定はしません。上のラベル確認には影響しません。',
+    badRequirement: 'アドレスの条件が正しくありません',
   },
 };
 

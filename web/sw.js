@@ -1,15 +1,20 @@
 // sw.js - keeps the verifier working offline after the first visit.
 // Scope: the directory of the page (the base URL), so it also answers the
 // label addresses BASE-URL/DIGITS with the cached index.html.
-const CACHE = 'jcstar-verifier-v1';
+// v2: the page decides requirements from schemes.json (a new page needs
+// the new scripts, not v1's cached ones)
+const CACHE = 'jcstar-verifier-v2';
 const PAGE = ['./', 'index.html', 'app.js', 'verifier.js', 'i18n.js', 'style.css'];
-const OPTIONAL = ['vendor/jsQR.js'];
-const DATA = ['config.json', 'trust.pem'];
+// a site exported by an older jcstar has no schemes.json: the page then
+// works without requirement decisions, and must still install
+const OPTIONAL = ['vendor/jsQR.js', 'schemes.json'];
+// trust and scheme data: fresh when online, the cached copy when not
+const DATA = ['config.json', 'trust.pem', 'schemes.json'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
-    await cache.addAll([...PAGE.filter((p) => p !== './'), ...DATA]);
+    await cache.addAll([...PAGE.filter((p) => p !== './'), ...DATA.filter((p) => !OPTIONAL.includes(p))]);
     await Promise.all(OPTIONAL.map((p) => cache.add(p).catch(() => {})));
     await self.skipWaiting();
   })());
@@ -36,7 +41,6 @@ self.addEventListener('fetch', (event) => {
     return;
   }
   if (DATA.includes(rel)) {
-    // trust data: fresh when online, the cached copy when not
     event.respondWith(networkFirst(req, rel));
     return;
   }

@@ -40,8 +40,34 @@ const BARE_PREFIX = 'JCS1:';
 const B45 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:';
 const GROUP_DIGITS = [0, 3, 5, 8, 10, 13, 15, 17];
 
+// The scheme codes of the label format (jcs_scheme_name); what each scheme's
+// levels are and how they read comes from its profile (schemes.json).
 export const SCHEMES = { 1: 'jcstar', 2: 'cls', 3: 'psti', 4: 'cyber-trust-mark', 5: 'cra' };
-const SCHEME_MAX_LEVEL = { 1: 4, 2: 4, 3: 1, 4: 1, 5: 4 };
+
+// The profiles libjcstar carries built in (certs/schemes/*.scheme), as
+// schemes.json has them, for a page whose site has no schemes.json (an
+// export by an older jcstar): level texts and the rules of a decoded label
+// only. It has no recognition and no policy, and decide() refuses it: such
+// a page makes no requirement decision. tests/web/verifier.test.mjs checks
+// it against `jcstar schemes --json`.
+const builtinLevels = (texts) => texts.map((text, i) => ({ level: i + 1, text }));
+export const BUILTIN_SCHEMES = Object.freeze({
+  builtin: true,
+  schemes: [
+    { name: 'cls', display: 'CLS', min_level: 1, max_level: 4, third_party_from: 3,
+      levels: builtinLevels(['CLS level 1', 'CLS level 2', 'CLS level 3', 'CLS level 4']) },
+    { name: 'cra', display: 'CRA', min_level: 1, max_level: 4, third_party_from: 2,
+      levels: builtinLevels(['CRA default', 'CRA important I', 'CRA important II', 'CRA critical']) },
+    { name: 'cyber-trust-mark', display: 'Cyber Trust Mark', min_level: 1, max_level: 1, third_party_from: 1,
+      levels: builtinLevels(['Cyber Trust Mark']) },
+    { name: 'jcstar', display: 'JC-STAR', min_level: 1, max_level: 4, third_party_from: 3,
+      levels: builtinLevels(['JC-STAR ★1', 'JC-STAR ★2', 'JC-STAR ★3', 'JC-STAR ★4']) },
+    { name: 'psti', display: 'PSTI', min_level: 1, max_level: 1, third_party_from: 0,
+      levels: builtinLevels(['PSTI compliant']) },
+  ],
+  recognition: [],
+  policy: [],
+});
 
 export const REASONS = { 0: 'unspecified', 1: 'key-compromise', 3: 'affiliation-changed',
   4: 'superseded', 5: 'cessation-of-operation', 6: 'certificate-hold',
@@ -380,9 +406,11 @@ function checkString(bytes, name, max, asciiId) {
 /**
  * Decodes a label strictly. Returns an object with the fields, the exact
  * tbsLabel bytes, the signature algorithm and value. Throws JcsError with
- * "too-large", "truncated", "not-der" or "malformed".
+ * "too-large", "truncated", "not-der" or "malformed". The level and the
+ * lab are checked against the scheme's profile in schemes (schemes.json;
+ * default: the built-in profiles), as libjcstar checks them.
  */
-export function parseLabel(der) {
+export function parseLabel(der, schemes = BUILTIN_SCHEMES) {
   der = der instanceof Uint8Array ? der : new Uint8Array(der);
   if (der.length > LABEL_MAX_DER) fail('too-large', `label is ${der.length} bytes; a label is at most ${LABEL_MAX_DER} bytes`);
   derCheck(der, 'label');
@@ -494,14 +522,20 @@ export function parseLabel(der) {
   if (support !== null && (support <= 0n || support > BigInt(Math.floor(MAX_TIME / 86400)))) fail('malformed', 'support-period end out of range');
   const sch = Number(scheme); const lvl = Number(level);
   if (!SCHEMES[sch]) fail('malformed', `unknown scheme ${sch}`);
-  if (lvl < 1 || lvl > SCHEME_MAX_LEVEL[sch]) fail('malformed', `level ${lvl} is not defined for ${SCHEMES[sch]}`);
+  const prof = profileOf(schemes || BUILTIN_SCHEMES, SCHEMES[sch]);
+  if (!prof) fail('malformed', `no profile for scheme ${SCHEMES[sch]} is loaded`);
+  if (lvl < prof.min_level || lvl > prof.max_level) {
+    fail('malformed', `level ${lvl} is not defined for ${prof.display} (${prof.min_level === prof.max_level ? `only level ${prof.min_level}` : `${prof.min_level} to ${prof.max_level}`})`);
+  }
   const regId = checkString(pc[0].content(), 'registration id', 32, true);
   const vendor = checkString(pc[1].content(), 'vendor', 64, false);
   const product = checkString(pc[2].content(), 'product name', 64, false);
   const model = checkString(pc[3].content(), 'model', 32, false);
   const unitSerial = pc.length === 5 ? checkString(pc[4].content(), 'unit serial', 32, true) : null;
   const lab = assessN.tag === 0x0c ? checkString(assessN.content(), 'lab', 64, false) : null;
-  if (sch === 1 && lvl >= 3 && lab === null) fail('malformed', `JC-STAR level ${lvl} needs a third-party assessment naming the lab`);
+  if (prof.third_party_from > 0 && lvl >= prof.third_party_from && lab === null) {
+    fail('malformed', `${levelText(schemes, SCHEMES[sch], lvl)} needs a third-party assessment naming the lab or body (third_party_from = ${prof.third_party_from})`);
+  }
   if (na <= nb) fail('malformed', 'validity ends before it starts (not-after <= not-before)');
   if (extsN) {
     if (exts.length === 0) fail('malformed', 'extensions field is present but empty');
@@ -980,14 +1014,15 @@ export async function verifyLabel(label, trust, at = Math.floor(Date.now() / 100
 }
 
 /**
- * The whole check: payload text (or raw DER bytes) -> verdict.
+ * The whole check: payload text (or raw DER bytes) -> verdict, with the
+ * scheme profiles of schemes (schemes.json; default: built in).
  * Returns { verdict, reason, label (fields, when decoded), signer }.
  */
-export async function verifyPayload(input, trust, at) {
+export async function verifyPayload(input, trust, at, schemes = BUILTIN_SCHEMES) {
   let label = null;
   try {
     const der = typeof input === 'string' ? payloadDecode(input).der : input;
-    label = parseLabel(der);
+    label = parseLabel(der, schemes);
   } catch (e) {
     if (e instanceof JcsError) return { verdict: e.verdict, reason: e.message, label: null, signer: null };
     throw e;
@@ -1014,4 +1049,174 @@ export function category(verdict) {
     case 'unsupported': return 'unsupported';
     default: return 'not-genuine'; // bad-signature, not-label-signer, outside-signer-validity, unknown-critical-extension
   }
+}
+
+/* ------------------------------------------------------------------ */
+/* Schemes, levels and requirements (schemes.json; docs/SCHEMES.md)     */
+/* ------------------------------------------------------------------ */
+
+/** The profile of scheme (a name) in schemes (schemes.json), or null. */
+export function profileOf(schemes, scheme) {
+  const list = schemes && Array.isArray(schemes.schemes) ? schemes.schemes : [];
+  return list.find((p) => p.name === scheme) || null;
+}
+
+const displayOf = (schemes, scheme) => {
+  const p = profileOf(schemes, scheme);
+  return p ? p.display : scheme;
+};
+
+/**
+ * A level as text, as jcs_level_text(): "JC-STAR ★3", "CLS level 2",
+ * "PSTI compliant", "Cyber Trust Mark", "CRA important I" (levels[].text
+ * of schemes.json; default: the built-in profiles).
+ */
+export function levelText(schemes, scheme, level) {
+  const p = profileOf(schemes || BUILTIN_SCHEMES, scheme);
+  if (!p) return `${scheme} level ${level}`;
+  const l = (p.levels || []).find((x) => x.level === level);
+  return l ? l.text : `${p.display} level ${level}`;
+}
+
+/** "JC-STAR ★3 or higher", or "PSTI compliant" for a scheme's top level (req_text). */
+export function requirementText(schemes, scheme, min) {
+  const p = profileOf(schemes, scheme);
+  return `${levelText(schemes, scheme, min)}${p && min < p.max_level ? ' or higher' : ''}`;
+}
+
+/** A "from" date of schemes.json ("YYYY-MM-DD" or null) in seconds; 0 = always. */
+const fromSeconds = (from) => (from ? Date.parse(`${from}T00:00:00Z`) / 1000 : 0);
+
+/** decide_one() of libjcstar/recognition.c: { met, line, why }. */
+function decideOne(schemes, label, at, r, min) {
+  const have = levelText(schemes, label.scheme, label.level);
+  const need = requirementText(schemes, r.scheme, min);
+  if (label.scheme === r.scheme) {
+    if (label.level >= min) return { met: 'direct', line: null, why: `${have} meets ${need} directly` };
+    return { met: 'not-met', line: null, why: `label is ${have}; ${need} is required` };
+  }
+  const rec = Array.isArray(schemes.recognition) ? schemes.recognition : [];
+  for (const l of rec) {
+    if (l.kind !== 'accept' || l.scheme !== r.scheme || l.level < min || l.label_scheme !== label.scheme
+      || label.level < l.label_min || label.level > l.label_max || at < fromSeconds(l.from)) continue;
+    return { met: 'accepted', line: l, why: `${have} meets ${need} through an acceptance, ${l.file}:${l.line}: ${l.basis}` };
+  }
+  const hints = [];
+  for (const l of rec) {
+    if (l.scheme !== r.scheme || l.label_scheme !== label.scheme) continue;
+    if (l.kind === 'simplified') {
+      hints.push(`${l.file}:${l.line} allows only a simplified application on ${displayOf(schemes, label.scheme)} labels, not acceptance`);
+    } else if (at < fromSeconds(l.from)) {
+      hints.push(`the acceptance on ${l.file}:${l.line} applies only from ${l.from}`);
+    } else {
+      hints.push(`the acceptance on ${l.file}:${l.line} covers levels ${l.label_min}-${l.label_max} of ${displayOf(schemes, label.scheme)} for ${displayOf(schemes, r.scheme)} level ${l.level}`);
+    }
+  }
+  let why = `label is ${have}; ${need} is required`;
+  // libjcstar names the recognition file itself; schemes.json has its name
+  // only on its lines, so an empty file goes unnamed here
+  if (hints.length) why += ` (${hints.join('; ')})`;
+  else why += ` (no acceptance line${rec.length ? ` in ${rec[0].file}` : ''} covers ${displayOf(schemes, label.scheme)} labels)`;
+  return { met: 'not-met', line: null, why };
+}
+
+/**
+ * Decides whether a label (fields as parseLabel() returns them: scheme,
+ * level, notBefore, notAfter) meets any one of requirements at time
+ * atSeconds (default now), exactly as jcs_decide() of libjcstar does:
+ * directly (the same scheme, level >= min_level) or through an "accept"
+ * line of schemesJson.recognition in force at that time (from), whose
+ * label scheme and levels cover the label; a "simplified" line never
+ * does, and a label that is not current meets nothing. requirements:
+ * [{ scheme, min_level (0 = the scheme's lowest), source, line }] (source
+ * and line: the policy row, see requirementsFor()). schemesJson must be a
+ * loaded schemes.json (the built-in fallback has no recognition: refused).
+ * Returns the "decision" object of `jcstar verify --json`:
+ * { met, how: "direct"|"accepted"|"not-met", requirement: "SCHEME:LEVEL",
+ *   policy?: "FILE:LINE", recognition?: "FILE:LINE", basis?, reason }.
+ * Throws an Error for a requirement the profiles do not define.
+ */
+export function decide(labelFields, atSeconds, requirements, schemesJson) {
+  const schemes = schemesJson;
+  if (!labelFields || !Array.isArray(requirements) || requirements.length === 0 || !schemes || schemes.builtin) {
+    throw new Error('decide needs a label, a requirement and schemes.json');
+  }
+  const at = atSeconds || Math.floor(Date.now() / 1000);
+  const mins = requirements.map((r) => {
+    const p = profileOf(schemes, r.scheme);
+    if (!p) throw new Error(`no profile for the required scheme ${r.scheme}`);
+    const m = r.min_level || 0;
+    if (m !== 0 && (m < p.min_level || m > p.max_level)) {
+      throw new Error(`level ${m} is not defined for ${p.display} (${p.min_level} to ${p.max_level})`);
+    }
+    return m !== 0 ? m : p.min_level;
+  });
+  const result = (how, i, line, reason) => {
+    const r = requirements[i];
+    const d = { met: how !== 'not-met', how, requirement: `${r.scheme}:${mins[i]}` };
+    if (r.source) d.policy = `${r.source}:${r.line}`;
+    if (line) { d.recognition = `${line.file}:${line.line}`; d.basis = line.basis; }
+    d.reason = reason;
+    return d;
+  };
+  if (at < labelFields.notBefore || at > labelFields.notAfter) {
+    return result('not-met', 0, null, `the label is not current (valid ${isoTime(labelFields.notBefore)} to ${isoTime(labelFields.notAfter)}): it meets no requirement`);
+  }
+  let reason = '';
+  for (const [i, r] of requirements.entries()) {
+    const one = decideOne(schemes, labelFields, at, r, mins[i]);
+    const src = r.source ? ` (policy ${r.source}:${r.line})` : '';
+    if (one.met !== 'not-met') return result(one.met, i, one.line, `${one.why}${src}`);
+    reason += i === 0 ? `${one.why}${src}` : `; and ${one.why}`;
+  }
+  return result('not-met', 0, null, reason);
+}
+
+/**
+ * The requirement asked for in a query string (the page's address, or the
+ * API's): as=SCHEME, as=SCHEME:N or as=SCHEME&min_level=N (min_level alone:
+ * JC-STAR), or importance=NAME (a row of schemes.json's policy), with the
+ * rules of `jcstar serve`. Returns null when none is asked; else
+ * { key (canonical query, e.g. "as=jcstar:3"), requirements, importance? }
+ * or { key: null, error } for a requirement that cannot be used. Other
+ * query parameters are ignored here (the page's address may carry any).
+ */
+export function requirementsFor(search, schemesJson) {
+  const q = new URLSearchParams(search || '');
+  const as = q.get('as'); const minLevel = q.get('min_level'); const importance = q.get('importance');
+  if (as === null && minLevel === null && importance === null) return null;
+  const bad = (error) => ({ key: null, requirements: [], error });
+  if (!schemesJson || schemesJson.builtin) return bad('no-schemes');
+  for (const k of ['as', 'min_level', 'importance']) {
+    if (q.getAll(k).length > 1) return bad(`query parameter '${k}' is given twice`);
+    if (q.get(k) === '') return bad(`query parameter '${k}' needs a value`);
+  }
+  if (importance !== null) {
+    if (as !== null || minLevel !== null) return bad('importance takes its requirement from the policy: do not add as or min_level');
+    const row = (schemesJson.policy || []).find((x) => x.importance === importance);
+    if (!row) return bad(`the policy defines no importance '${importance}' (known: ${(schemesJson.policy || []).map((x) => x.importance).join(' ')})`);
+    return { key: `importance=${importance}`, importance,
+      requirements: row.requires.map((r) => ({ scheme: r.scheme, min_level: r.min_level, source: row.file, line: row.line })) };
+  }
+  let name = as !== null ? as : 'jcstar';
+  let level = minLevel; let what = 'min_level';
+  const colon = name.indexOf(':');
+  if (colon >= 0) {
+    if (minLevel !== null) return bad('give the level once: as=SCHEME:N or as=SCHEME&min_level=N');
+    level = name.slice(colon + 1); name = name.slice(0, colon); what = 'the level in as';
+  }
+  if (Object.values(SCHEMES).includes(name.toLowerCase())) name = name.toLowerCase(); // as jcs_scheme_from_name
+  if (!Object.values(SCHEMES).includes(name)) return bad(`unknown scheme '${name}' for as (jcstar, cls, psti, cyber-trust-mark, cra)`);
+  const p = profileOf(schemesJson, name);
+  if (!p) return bad(`no profile for scheme ${name} is loaded`);
+  let min = 0;
+  if (level !== null) {
+    min = /^\s*[+-]?[0-9]{1,9}$/.test(level) ? Number(level.trim()) : NaN; // as parse_int (strtol)
+    if (!(min >= p.min_level && min <= p.max_level)) {
+      return bad(p.min_level === p.max_level ? `${what} for ${p.display} must be ${p.min_level}, not '${level}'`
+        : `${what} for ${p.display} must be a level from ${p.min_level} to ${p.max_level}, not '${level}'`);
+    }
+  }
+  const eff = min || p.min_level;
+  return { key: eff > p.min_level ? `as=${name}:${eff}` : `as=${name}`, requirements: [{ scheme: name, min_level: min }] };
 }

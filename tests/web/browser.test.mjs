@@ -4,6 +4,9 @@
 // Opens the url-form address of a valid, a tampered, an expired, a revoked,
 // an unknown-issuer and a truncated label, checks the verdict in English and
 // Japanese, then goes offline and reloads (the service worker must answer).
+// Requirements in the address (?as=psti, ?as=jcstar, ?importance=high) and
+// the "What do you need?" select: the decision under the verdict, from
+// schemes.json, and the page without schemes.json (an older export).
 // Screenshots go to build/web-screenshots/.
 //
 // Chromium only ever opens http://127.0.0.1:PORT/ addresses; every other
@@ -122,6 +125,13 @@ before(async () => {
   digits.unknown = payloadDigits('other', 'other.der');
   // truncated: the last digits cut off
   digits.truncated = digits.valid.slice(0, digits.valid.length - 40);
+  // for requirements: a JC-STAR ★1 and a CLS level 1 label
+  run(['issue', '--ca', 'ca', '--scheme', 'jcstar', '--level', '1', '--reg-id', 'JCS-2025-000124',
+    '--vendor', 'Example Vendor', '--product', 'Smart Plug', '--model', 'SP-1', '-o', 'j1.der', '-q']);
+  digits.j1 = payloadDigits('ca', 'j1.der');
+  run(['issue', '--ca', 'ca', '--scheme', 'cls', '--level', '1', '--reg-id', 'CLS-2025-000001',
+    '--vendor', 'Example Vendor', '--product', 'Smart Plug', '--model', 'SP-1', '-o', 'c1.der', '-q']);
+  digits.c1 = payloadDigits('ca', 'c1.der');
 
   run(['trust', 'export', '--ca', 'ca', '--web', 'site', '-q']);
   await startServer();
@@ -162,9 +172,9 @@ async function newContext(lang, extra = {}) {
   return context;
 }
 
-/** Opens the label address and waits for a verdict; returns {view, title}. */
-async function openLabel(page, d) {
-  await page.goto(`${origin}/L/${d}`, { waitUntil: 'load', timeout: 15000 });
+/** Opens the label address (query: e.g. "?as=psti") and waits for a verdict; returns {view, title}. */
+async function openLabel(page, d, query = '') {
+  await page.goto(`${origin}/L/${d}${query}`, { waitUntil: 'load', timeout: 15000 });
   return verdictOf(page);
 }
 
@@ -180,10 +190,19 @@ async function verdictOf(page) {
     tech: document.getElementById('tech-text').textContent,
     fields: document.getElementById('fields').textContent,
     lang: document.documentElement.lang,
+    decision: document.getElementById('decision').hidden ? null : {
+      view: document.getElementById('decision').className.replace(/^decision\s+/, ''),
+      icon: document.querySelector('#decision .icon').textContent,
+      title: document.getElementById('decision-title').textContent,
+      todo: document.getElementById('decision-do').textContent,
+      why: document.getElementById('decision-why').textContent,
+    },
+    need: document.getElementById('need-box').hidden ? null : document.getElementById('need').value,
+    search: location.search,
   }));
 }
 
-const LABEL = { scheme: 'jcstar', level: 2 };
+const LABEL = 'JC-STAR ★2';
 const CASES = [
   // name, expected view, the verdict's i18n key (args)
   ['valid', 'genuine', (l) => t(l, 'genuine', LABEL)],
@@ -277,8 +296,135 @@ test('offline: after the first visit the service worker answers a reload', async
     // another label address, never visited, also works offline
     r = await openLabel(page, digits.tampered);
     assert.equal(r.title, t('en', 'not-genuine'));
+    // ... and so do requirement decisions (schemes.json is cached)
+    r = await openLabel(page, digits.j1, '?as=psti');
+    assert.equal(r.view, 'genuine', `${r.title} / ${r.tech}`);
+    assert.equal(r.decision && r.decision.view, 'met-accepted', JSON.stringify(r.decision));
   } finally {
     await context.setOffline(false).catch(() => {});
+    await context.close();
+  }
+});
+
+/* ---- requirements: ?as=, ?importance= and the select ----------------------- */
+
+/** The basis of the acceptance of labels of labelScheme for scheme (schemes.json). */
+const basisOf = (scheme, labelScheme) => JSON.parse(run(['schemes', '--json']).stdout).recognition
+  .find((l) => l.kind === 'accept' && l.scheme === scheme && l.label_scheme === labelScheme).basis;
+
+for (const lang of ['en', 'ja']) {
+  test(`a JC-STAR ★1 label with ?as=psti: met through recognition (${lang})`, async () => {
+    const context = await newContext(lang);
+    try {
+      const page = await context.newPage();
+      const r = await openLabel(page, digits.j1, '?as=psti');
+      assert.equal(r.view, 'genuine', `${r.title} / ${r.tech}`);
+      assert.equal(r.title, t(lang, 'genuine', 'JC-STAR ★1'));
+      assert.ok(r.decision, 'a decision is shown');
+      assert.equal(r.decision.view, 'met-accepted', `${r.decision.title} / ${r.decision.why}`);
+      assert.equal(r.decision.icon, '⇄');
+      assert.equal(r.decision.title, t(lang, 'metAccepted', 'PSTI compliant'));
+      // the basis quoted, with the file and line it comes from
+      assert.equal(r.decision.todo, t(lang, 'metAcceptedDo', 'JC-STAR ★1', basisOf('psti', 'jcstar'), 'recognition.conf:23'));
+      assert.equal(r.decision.why, '', 'when met, the words say how; the library\'s sentence is in the details');
+      assert.match(r.tech, /JC-STAR ★1 meets PSTI compliant through an acceptance, .*recognition\.conf:23: /);
+      assert.equal(r.need, 'as=psti', 'the select shows the requirement of the address');
+      assert.match(r.tech, /decision: accepted \(psti:1\), .*recognition\.conf:23/);
+      await page.screenshot({ path: path.join(SHOTS, `as-psti-${lang}.png`), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+
+  test(`a CLS label with ?as=jcstar: not met (${lang})`, async () => {
+    const context = await newContext(lang);
+    try {
+      const page = await context.newPage();
+      const r = await openLabel(page, digits.c1, '?as=jcstar');
+      assert.equal(r.view, 'genuine', `${r.title} / ${r.tech}`);
+      assert.equal(r.title, t(lang, 'genuine', 'CLS level 1'));
+      assert.equal(r.decision.view, 'not-met', `${r.decision.title} / ${r.decision.why}`);
+      assert.equal(r.decision.icon, '✗');
+      assert.equal(r.decision.title, t(lang, 'notMet', t(lang, 'orHigher', 'JC-STAR ★1')));
+      assert.equal(r.decision.todo, t(lang, 'notMetDo', 'CLS level 1'));
+      assert.match(r.decision.why, /recognition\.conf:28 allows only a simplified application on CLS labels, not acceptance/);
+      await page.screenshot({ path: path.join(SHOTS, `cls-as-jcstar-${lang}.png`), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+}
+
+test('the select puts the requirement in the address; no requirement, no decision', async () => {
+  const context = await newContext('en');
+  try {
+    const page = await context.newPage();
+    let r = await openLabel(page, digits.j1);
+    assert.equal(r.decision, null, 'nothing asked: no decision box');
+    assert.equal(r.need, '');
+    // every level of every scheme and every importance of the policy
+    const values = await page.$$eval('#need option', (os) => os.map((o) => o.value));
+    for (const want of ['', 'as=jcstar', 'as=jcstar:3', 'as=jcstar:4', 'as=cls:2', 'as=psti', 'as=cra:2',
+      'as=cyber-trust-mark', 'importance=low', 'importance=medium', 'importance=high']) {
+      assert.ok(values.includes(want), `option ${want} in ${values.join(' ')}`);
+    }
+    await page.selectOption('#need', 'importance=high');
+    r = await verdictOf(page);
+    assert.equal(r.search, '?importance=high');
+    assert.equal(r.decision.view, 'not-met');
+    assert.match(r.decision.todo, /policy\.conf:19/);
+    // the shared link gives the same decision
+    await page.reload({ waitUntil: 'load' });
+    r = await verdictOf(page);
+    assert.equal(r.need, 'importance=high');
+    assert.equal(r.decision.view, 'not-met');
+    await page.selectOption('#need', 'as=jcstar');
+    r = await verdictOf(page);
+    assert.equal(r.search, '?as=jcstar');
+    assert.equal(r.decision.view, 'met-direct');
+    assert.equal(r.decision.icon, '✓');
+    assert.equal(r.decision.title, t('en', 'metDirect', t('en', 'orHigher', 'JC-STAR ★1')));
+    await page.selectOption('#need', '');
+    r = await verdictOf(page);
+    assert.equal(r.search, '');
+    assert.equal(r.decision, null);
+    // a requirement the profiles do not have
+    r = await openLabel(page, digits.j1, '?as=psti:2');
+    assert.equal(r.view, 'genuine');
+    assert.equal(r.decision.view, 'unknown');
+    assert.equal(r.decision.title, t('en', 'badRequirement'));
+    assert.match(r.decision.todo, /PSTI must be 1, not '2'/);
+    // an invalid label: the verdict says it all, no decision
+    r = await openLabel(page, digits.tampered, '?as=psti');
+    assert.equal(r.view, 'not-genuine');
+    assert.equal(r.decision, null);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a site without schemes.json (an older export): verdicts as before, requirements not decided', async () => {
+  const file = path.join(W, 'site/schemes.json');
+  fs.renameSync(file, `${file}.away`);
+  const context = await newContext('en');
+  try {
+    const page = await context.newPage();
+    let r = await openLabel(page, digits.j1, '?as=psti');
+    assert.equal(r.view, 'genuine', `${r.title} / ${r.tech}`);
+    assert.equal(r.title, t('en', 'genuine', 'JC-STAR ★1'), 'level texts from the built-in profiles');
+    assert.equal(r.decision.view, 'unknown');
+    assert.equal(r.decision.icon, '?');
+    assert.equal(r.decision.title, t('en', 'noSchemes'));
+    assert.equal(r.need, null, 'no select without scheme data');
+    // asked for nothing: it says nothing about requirements
+    r = await openLabel(page, digits.valid);
+    assert.equal(r.title, t('en', 'genuine', LABEL));
+    assert.equal(r.decision, null);
+    // the service worker installed without it
+    const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
+    assert.equal(scope, `${origin}/L/`);
+  } finally {
+    fs.renameSync(`${file}.away`, file);
     await context.close();
   }
 });

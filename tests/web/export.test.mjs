@@ -41,7 +41,7 @@ after(() => { if (W) fs.rmSync(W, { recursive: true, force: true }); });
 test('trust export --web writes page, trust.pem and config.json pinning the root', async () => {
   const r = run(['trust', 'export', '--ca', 'ca', '--web', 'site']);
   assert.match(r.stderr, /wrote verifier page site\//);
-  for (const f of ['index.html', 'app.js', 'verifier.js', 'i18n.js', 'sw.js', 'style.css', 'trust.pem', 'config.json']) {
+  for (const f of ['index.html', 'app.js', 'verifier.js', 'i18n.js', 'sw.js', 'style.css', 'trust.pem', 'config.json', 'schemes.json']) {
     assert.ok(fs.existsSync(path.join(W, 'site', f)), f);
   }
   const config = JSON.parse(fs.readFileSync(path.join(W, 'site/config.json'), 'utf8'));
@@ -61,10 +61,44 @@ test('trust export --web writes page, trust.pem and config.json pinning the root
   // and the page's verifier, with only what the page has, says genuine
   const trust = await v.loadTrust(pem, config.roots);
   const payload = run(['payload', '--ca', 'ca', 'l.der']).stdout.trim();
-  const res = await v.verifyPayload(payload, trust);
+  const schemes = JSON.parse(fs.readFileSync(path.join(W, 'site/schemes.json'), 'utf8'));
+  const res = await v.verifyPayload(payload, trust, undefined, schemes);
   assert.equal(res.verdict, 'valid', res.reason);
-  assert.equal(t('en', 'genuine', res.label), 'Genuine JC-STAR ★2 label');
-  assert.equal(t('ja', 'genuine', res.label), '本物の JC-STAR ★2 ラベルです');
+  const level = v.levelText(schemes, res.label.scheme, res.label.level);
+  assert.equal(t('en', 'genuine', level), 'Genuine JC-STAR ★2 label');
+  assert.equal(t('ja', 'genuine', level), '本物の JC-STAR ★2 ラベルです');
+  // ... and decides a requirement with what the page has
+  const asked = v.requirementsFor('?as=psti', schemes);
+  const d = v.decide(res.label, undefined, asked.requirements, schemes);
+  assert.equal(d.how, 'accepted', d.reason);
+  assert.match(d.recognition, /recognition\.conf:\d+$/);
+});
+
+test('schemes.json is what jcstar schemes --json prints (profiles, recognition, default policy)', () => {
+  run(['trust', 'export', '--ca', 'ca', '--web', 'site-s', '-q']);
+  const text = fs.readFileSync(path.join(W, 'site-s/schemes.json'), 'utf8');
+  assert.equal(text, run(['schemes', '--json']).stdout);
+  const j = JSON.parse(text);
+  assert.deepEqual(j.schemes.map((x) => x.name).sort(), ['cls', 'cra', 'cyber-trust-mark', 'jcstar', 'psti']);
+  assert.ok(j.recognition.some((l) => l.kind === 'accept' && l.scheme === 'psti' && l.label_scheme === 'jcstar'));
+  assert.deepEqual(j.policy.map((x) => x.importance), ['low', 'medium', 'high']);
+  assert.ok(!fs.readdirSync(path.join(W, 'site-s')).some((f) => f.endsWith('.tmp')), 'no temporary file left');
+});
+
+test('a bad recognition or policy file: trust export --web fails and creates nothing', () => {
+  const prof = path.join(W, 'badprof');
+  fs.mkdirSync(prof, { recursive: true });
+  fs.writeFileSync(path.join(prof, 'recognition.conf'), 'accept psti:1 nosuch:1 - x\n');
+  let r = spawnSync(J, ['trust', 'export', '--ca', 'ca', '--web', 'site-bad'], { cwd: W, env: { ...ENV, JCSTAR_PROFILES: prof }, encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /recognition\.conf:1: unknown scheme 'nosuch'/);
+  assert.ok(!fs.existsSync(path.join(W, 'site-bad')));
+  fs.writeFileSync(path.join(prof, 'recognition.conf'), '# none\n');
+  fs.writeFileSync(path.join(prof, 'policy.conf'), 'high jcstar:9\n');
+  r = spawnSync(J, ['trust', 'export', '--ca', 'ca', '--web', 'site-bad'], { cwd: W, env: { ...ENV, JCSTAR_PROFILES: prof }, encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /policy\.conf:1: .*level out of range/);
+  assert.ok(!fs.existsSync(path.join(W, 'site-bad')));
 });
 
 test('trust export --web twice overwrites; bad --web-src creates nothing', () => {
@@ -86,7 +120,11 @@ test('the page loads only files that the export writes and the service worker ca
   const app = fs.readFileSync(path.join(web, 'app.js'), 'utf8');
   const imports = [...app.matchAll(/from '\.\/([^']+)'/g)].map((m) => m[1]);
   const sw = fs.readFileSync(path.join(web, 'sw.js'), 'utf8');
-  for (const f of [...refs, ...imports, 'config.json', 'trust.pem']) assert.ok(sw.includes(`'${f}'`), `sw.js caches ${f}`);
+  for (const f of [...refs, ...imports, 'config.json', 'trust.pem', 'schemes.json']) assert.ok(sw.includes(`'${f}'`), `sw.js caches ${f}`);
+  // schemes.json may be missing (a site exported by an older jcstar): it
+  // must not be among the files whose absence fails the worker's install
+  assert.match(sw, /const OPTIONAL = \[[^\]]*'schemes\.json'/);
+  assert.doesNotMatch(sw, /jcstar-verifier-v1'/, 'the cache version is bumped for the new page');
   assert.ok(!/document|window/.test(fs.readFileSync(path.join(web, 'verifier.js'), 'utf8').replace(/\/\/.*$/gm, '')), 'verifier.js is DOM-free');
 });
 

@@ -360,3 +360,278 @@ for (const alg of ['p256', 'ed25519']) test(`${N} random mutations of ref-${alg}
   }
   assert.ok(seen.size >= 3, [...seen].join(','));
 });
+
+/* ---- requirement decisions: JS decide() = libjcstar's jcs_decide() -------- */
+//
+// Each row is a label (scheme, level, validity), a requirement (verify
+// --as/--min-level or --importance, with a recognition or policy file) and
+// a time; it runs through `jcstar verify --json` and through decide() with
+// the schemes.json `jcstar schemes --json` prints for the same files. The
+// two decisions must be the same object (met, how, requirement, policy,
+// recognition line, basis and reason), and both what the row expects.
+
+const DAYS = (n) => new Date(Date.now() + n * 86400e3).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const LAB = ['--lab', 'Example Lab'];
+const SUPPORT = ['--support-until', '2030-06-30'];
+// name -> [CA, scheme, level, extra issue options]
+const DLABELS = {
+  j1: ['dca', 'jcstar', 1, []], j2: ['dca', 'jcstar', 2, []], j3: ['dca', 'jcstar', 3, LAB],
+  j4: ['dca', 'jcstar', 4, LAB], c1: ['dca', 'cls', 1, []], c2: ['dca', 'cls', 2, []],
+  c4: ['dca', 'cls', 4, LAB], p1: ['dca', 'psti', 1, SUPPORT],
+  ctm: ['dca', 'cyber-trust-mark', 1, [...LAB, ...SUPPORT]], cra1: ['dca', 'cra', 1, []],
+  cra2: ['dca', 'cra', 2, ['--lab', 'Example Notified Body']],
+  j1day: ['dca', 'jcstar', 1, ['--valid-days', '1']],
+  // from the reference CA (tests/vectors), whose signer starts 2025-04-01:
+  // labels current before the PSTI acceptance applies (2025-12)
+  j1old: ['vca', 'jcstar', 1, ['--not-before', '2025-06-01']],
+  j3old: ['vca', 'jcstar', 3, [...LAB, '--not-before', '2025-06-01']],
+  c1old: ['vca', 'cls', 1, ['--not-before', '2025-06-01']],
+};
+const REC = path.join(TOP, 'certs/recognition.conf');
+const POL = path.join(TOP, 'certs/policy.conf');
+const CUSTOM_REC = `# test recognition
+accept      cra:1   jcstar:2-4  -        test: JC-STAR level 2 and up count as CRA default
+accept      cls:2   jcstar:3-4  2026-01  test: JC-STAR level 3 and up count as CLS level 2 from January 2026
+simplified  psti:1  cls:1       -        test: PSTI on a CLS label, by simplified application only
+accept      cyber-trust-mark:1  cls:1-2  -  test: CLS levels 1 and 2 (not 3 or 4) count as the Cyber Trust Mark
+`;
+const CUSTOM_POL = `# test policy
+any     jcstar:3  psti:1
+strict  jcstar:4  cls:4
+`;
+
+// [label, verify options, --at or null, { met, how, line (recognition line, or null), file, hint }]
+// hint: a recognition line (number) the not-met reason must name
+const ROWS = [
+  // the acceptance lines of certs/recognition.conf
+  ['j1', ['--as', 'psti'], null, { met: true, how: 'accepted', line: 23 }],
+  ['j4', ['--as', 'psti'], null, { met: true, how: 'accepted', line: 23 }],
+  ['j4', ['--as', 'psti', '--min-level', '1'], null, { met: true, how: 'accepted', line: 23 }],
+  ['c1', ['--as', 'psti'], null, { met: true, how: 'accepted', line: 24 }],
+  ['c4', ['--as', 'psti'], null, { met: true, how: 'accepted', line: 24 }],
+  // its simplified lines: no acceptance at verification
+  ['c1', ['--as', 'jcstar'], null, { met: false, how: 'not-met', line: null, hint: 28 }],
+  ['j1', ['--as', 'cls'], null, { met: false, how: 'not-met', line: null, hint: 29 }],
+  ['p1', ['--as', 'jcstar'], null, { met: false, how: 'not-met', line: null, hint: 33 }],
+  // acceptance before its from date (2025-12): not met; from that day: met
+  ['j1old', ['--as', 'psti'], '2025-11-01', { met: false, how: 'not-met', line: null, hint: 23 }],
+  ['j1old', ['--as', 'psti'], '2025-11-30T23:59:59Z', { met: false, how: 'not-met', line: null, hint: 23 }],
+  ['j1old', ['--as', 'psti'], '2025-12-01', { met: true, how: 'accepted', line: 23 }],
+  ['c1old', ['--as', 'psti'], '2025-11-15', { met: false, how: 'not-met', line: null, hint: 24 }],
+  ['c1old', ['--as', 'psti'], '2026-01-01', { met: true, how: 'accepted', line: 24 }],
+  // a label that is not current meets nothing
+  ['j1day', ['--as', 'psti'], DAYS(3), { met: false, how: 'not-met', line: null }],
+  ['j1old', ['--as', 'jcstar'], '2027-06-01T00:00:01Z', { met: false, how: 'not-met', line: null }],
+  // no line for these schemes
+  ['cra2', ['--as', 'psti'], null, { met: false, how: 'not-met', line: null }],
+  ['ctm', ['--as', 'psti'], null, { met: false, how: 'not-met', line: null }],
+  // direct
+  ['j2', ['--as', 'jcstar', '--min-level', '3'], null, { met: false, how: 'not-met', line: null }],
+  ['j3', ['--as', 'jcstar', '--min-level', '3'], null, { met: true, how: 'direct', line: null }],
+  ['j2', ['--min-level', '2'], null, { met: true, how: 'direct', line: null }],
+  ['c2', ['--as', 'cls', '--min-level', '2'], null, { met: true, how: 'direct', line: null }],
+  ['p1', ['--as', 'psti'], null, { met: true, how: 'direct', line: null }],
+  ['cra1', ['--as', 'cra'], null, { met: true, how: 'direct', line: null }],
+  ['cra2', ['--as', 'cra', '--min-level', '3'], null, { met: false, how: 'not-met', line: null }],
+  // the default policy (certs/policy.conf)
+  ['j1', ['--importance', 'high'], null, { met: false, how: 'not-met', line: null }],
+  ['j3', ['--importance', 'high'], null, { met: true, how: 'direct', line: null }],
+  ['j1', ['--importance', 'low'], null, { met: true, how: 'direct', line: null }],
+  ['c1', ['--importance', 'low'], null, { met: false, how: 'not-met', line: null, hint: 28 }],
+  ['p1', ['--importance', 'medium'], null, { met: false, how: 'not-met', line: null, hint: 33 }],
+  // a recognition file of our own: level ranges, the requirement's level, dates
+  ['j2', ['--as', 'cra', '--recognition', 'custom-rec.conf'], null, { met: true, how: 'accepted', line: 2, file: 'custom-rec.conf' }],
+  ['j1', ['--as', 'cra', '--recognition', 'custom-rec.conf'], null, { met: false, how: 'not-met', line: null, hint: 2 }],
+  ['j2', ['--as', 'cra', '--min-level', '2', '--recognition', 'custom-rec.conf'], null, { met: false, how: 'not-met', line: null, hint: 2 }],
+  ['j3', ['--as', 'cls', '--min-level', '2', '--recognition', 'custom-rec.conf'], null, { met: true, how: 'accepted', line: 3, file: 'custom-rec.conf' }],
+  ['j3old', ['--as', 'cls', '--min-level', '2', '--recognition', 'custom-rec.conf'], '2025-12-15', { met: false, how: 'not-met', line: null, hint: 3 }],
+  ['j3', ['--as', 'cls', '--min-level', '3', '--recognition', 'custom-rec.conf'], null, { met: false, how: 'not-met', line: null, hint: 3 }],
+  ['c1', ['--as', 'psti', '--recognition', 'custom-rec.conf'], null, { met: false, how: 'not-met', line: null, hint: 4 }],
+  ['j1', ['--as', 'psti', '--recognition', 'custom-rec.conf'], null, { met: false, how: 'not-met', line: null }],
+  ['c2', ['--as', 'cyber-trust-mark', '--recognition', 'custom-rec.conf'], null, { met: true, how: 'accepted', line: 5, file: 'custom-rec.conf' }],
+  ['c4', ['--as', 'cyber-trust-mark', '--recognition', 'custom-rec.conf'], null, { met: false, how: 'not-met', line: null, hint: 5 }],
+  ['c1', ['--as', 'cyber-trust-mark', '--recognition', 'custom-rec.conf'], null, { met: true, how: 'accepted', line: 5, file: 'custom-rec.conf' }],
+  // a policy of our own: any one requirement of the row is enough
+  ['j1', ['--importance', 'any', '--policy', 'custom-pol.conf'], null, { met: true, how: 'accepted', line: 23 }],
+  ['p1', ['--importance', 'any', '--policy', 'custom-pol.conf'], null, { met: true, how: 'direct', line: null }],
+  ['j3', ['--importance', 'any', '--policy', 'custom-pol.conf'], null, { met: true, how: 'direct', line: null }],
+  ['c4', ['--importance', 'strict', '--policy', 'custom-pol.conf'], null, { met: true, how: 'direct', line: null }],
+  ['j1', ['--importance', 'strict', '--policy', 'custom-pol.conf'], null, { met: false, how: 'not-met', line: null, hint: 29 }],
+  ['cra2', ['--importance', 'any', '--policy', 'custom-pol.conf'], null, { met: false, how: 'not-met', line: null }],
+];
+
+let D; // the decision fixtures, made once
+function decisionSetup() {
+  if (D) return D;
+  D = { der: {}, schemes: new Map() };
+  run(['ca', 'init', '--dir', 'dca', '--name', 'Decision Test CB', '-q']);
+  fs.cpSync(path.join(VEC, 'ca-p256'), path.join(W, 'vca'), { recursive: true });
+  for (const [name, [ca, scheme, level, extra]] of Object.entries(DLABELS)) {
+    run(['issue', '--ca', ca, '--scheme', scheme, '--level', String(level), '--reg-id', `DEC-${name}`,
+      '--vendor', 'Acme Devices', '--product', 'Hub', '--model', 'H-1', ...extra, '-o', `${name}.der`, '-q']);
+    D.der[name] = new Uint8Array(fs.readFileSync(path.join(W, `${name}.der`)));
+  }
+  run(['trust', 'export', '--ca', 'dca', '-o', 'dca.pem', '-q']);
+  run(['trust', 'export', '--ca', 'vca', '-o', 'vca.pem', '-q']);
+  fs.writeFileSync(path.join(W, 'custom-rec.conf'), CUSTOM_REC);
+  fs.writeFileSync(path.join(W, 'custom-pol.conf'), CUSTOM_POL);
+  return D;
+}
+
+/** schemes.json as `jcstar schemes --json` prints it for these files. */
+function schemesJson(rec, pol) {
+  const args = ['schemes', '--json'];
+  if (rec) args.push('--recognition', rec);
+  if (pol) args.push('--policy', pol);
+  const k = args.join(' ');
+  if (!D.schemes.has(k)) D.schemes.set(k, JSON.parse(run(args).stdout));
+  return D.schemes.get(k);
+}
+
+const opt = (args, name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : null; };
+
+/** The query string of the page and the API for verify options. */
+function queryOf(args) {
+  const q = new URLSearchParams();
+  if (opt(args, '--as')) q.set('as', opt(args, '--as'));
+  if (opt(args, '--min-level')) q.set('min_level', opt(args, '--min-level'));
+  if (opt(args, '--importance')) q.set('importance', opt(args, '--importance'));
+  return `?${q}`;
+}
+
+test('requirement decisions: jcstar verify --json and decide() agree on every row', async (t) => {
+  decisionSetup();
+  const cited = new Set(); // lines of certs/recognition.conf the rows reach
+  for (const [name, args, at, want] of ROWS) {
+    await t.test(`${name} (${DLABELS[name][1]}:${DLABELS[name][2]}) ${args.join(' ')}${at ? ` at ${at}` : ''}`, async () => {
+      const ca = DLABELS[name][0];
+      const cargs = ['verify', '--json', '--trust', `${ca}.pem`, ...args, `${name}.der`];
+      if (at) cargs.push('--at', at);
+      const c = JSON.parse(run(cargs, { ok: [0, 1] }).stdout.trim());
+      const sj = schemesJson(opt(args, '--recognition'), opt(args, '--policy'));
+      const js = await v.verifyPayload(D.der[name], await jsTrust(`${ca}.pem`), atSeconds(at), sj);
+      assert.ok(js.label, js.reason);
+      const asked = v.requirementsFor(queryOf(args), sj);
+      assert.ok(asked && !asked.error, asked && asked.error);
+      const d = v.decide(js.label, atSeconds(at), asked.requirements, sj);
+      if (c.decision) {
+        // a current, genuine label: the library's decision, and its verdict
+        assert.deepEqual(d, c.decision);
+        assert.equal(c.verdict, d.met ? 'valid' : 'below-policy', c.reason);
+        assert.equal(js.verdict, 'valid', js.reason);
+        if (!d.met) assert.equal(c.reason, d.reason);
+      } else {
+        // jcs_verify stops at the label's dates before any decision;
+        // decide() on its own says the same: not current, nothing met
+        assert.ok(['expired', 'not-yet-valid'].includes(c.verdict), `${c.verdict}: ${c.reason}`);
+        assert.equal(js.verdict, c.verdict);
+        assert.match(d.reason, /^the label is not current \(valid .* to .*\): it meets no requirement$/);
+      }
+      assert.equal(d.met, want.met, d.reason);
+      assert.equal(d.how, want.how, d.reason);
+      const m = d.recognition ? /^(.*):(\d+)$/.exec(d.recognition) : null;
+      assert.equal(m ? Number(m[2]) : null, want.line, d.reason);
+      if (m) assert.equal(m[1], want.file || REC);
+      if (want.hint) assert.ok(d.reason.includes(`${want.file || opt(args, '--recognition') || REC}:${want.hint} `), d.reason);
+      if (opt(args, '--importance')) assert.match(d.policy, new RegExp(`^${(opt(args, '--policy') || POL).replace(/[.]/g, '\\.')}:\\d+$`));
+      else assert.equal(d.policy, undefined);
+      if (!opt(args, '--recognition')) {
+        if (m) cited.add(Number(m[2]));
+        if (want.hint) cited.add(want.hint);
+      }
+    });
+  }
+  // every line of the default recognition file, accept and simplified,
+  // is reached by some row
+  const lines = schemesJson(null, null).recognition.map((l) => l.line);
+  assert.ok(lines.length >= 5, lines.join(','));
+  assert.deepEqual([...cited].sort((a, b) => a - b), [...lines].sort((a, b) => a - b));
+});
+
+test('decision reasons name what is missing', () => {
+  decisionSetup();
+  const sj = schemesJson(null, null);
+  const l = (name, nb = 0, na = 4102444800) => ({ scheme: DLABELS[name][1], level: DLABELS[name][2], notBefore: nb, notAfter: na });
+  const now = Math.floor(Date.now() / 1000);
+  let d = v.decide(l('c1'), now, [{ scheme: 'jcstar', min_level: 0 }], sj);
+  assert.equal(d.reason, `label is CLS level 1; JC-STAR ★1 or higher is required (${REC}:28 allows only a simplified application on CLS labels, not acceptance)`);
+  d = v.decide(l('cra2'), now, [{ scheme: 'psti', min_level: 0 }], sj);
+  assert.equal(d.reason, `label is CRA important I; PSTI compliant is required (no acceptance line in ${REC} covers CRA labels)`);
+  d = v.decide(l('j1'), now, [{ scheme: 'psti', min_level: 1 }], sj);
+  assert.equal(d.requirement, 'psti:1');
+  assert.equal(d.basis, sj.recognition[0].basis);
+  // not current: before and after
+  d = v.decide(l('j1', now + 10, now + 20), now, [{ scheme: 'jcstar', min_level: 0 }], sj);
+  assert.equal(d.met, false);
+  d = v.decide(l('j1', now - 20, now - 10), now, [{ scheme: 'jcstar', min_level: 0 }], sj);
+  assert.equal(d.met, false);
+  assert.equal(v.decide(l('j1', now, now), now, [{ scheme: 'jcstar', min_level: 1 }], sj).met, true, 'both ends inclusive');
+  // requirements the profiles do not define are refused, as jcs_decide does
+  assert.throws(() => v.decide(l('j1'), now, [{ scheme: 'psti', min_level: 2 }], sj), /level 2 is not defined for PSTI/);
+  assert.throws(() => v.decide(l('j1'), now, [{ scheme: 'nope', min_level: 0 }], sj), /no profile/);
+  // no schemes.json, no decision
+  assert.throws(() => v.decide(l('j1'), now, [{ scheme: 'psti', min_level: 0 }], v.BUILTIN_SCHEMES), /schemes\.json/);
+  assert.throws(() => v.decide(l('j1'), now, [{ scheme: 'psti', min_level: 0 }], null), /schemes\.json/);
+});
+
+test('requirementsFor reads the page address and the API query alike', () => {
+  decisionSetup();
+  const sj = schemesJson(null, null);
+  assert.equal(v.requirementsFor('', sj), null);
+  assert.equal(v.requirementsFor('?lang=ja', sj), null);
+  assert.deepEqual(v.requirementsFor('?as=psti', sj), { key: 'as=psti', requirements: [{ scheme: 'psti', min_level: 0 }] });
+  assert.equal(v.requirementsFor('?as=jcstar:3', sj).key, 'as=jcstar:3');
+  assert.equal(v.requirementsFor('?as=jcstar&min_level=3', sj).key, 'as=jcstar:3');
+  assert.equal(v.requirementsFor('?as=jcstar:1', sj).key, 'as=jcstar');
+  assert.equal(v.requirementsFor('?as=PSTI', sj).key, 'as=psti', 'scheme names in any case, as jcstar verify --as');
+  assert.deepEqual(v.requirementsFor('?min_level=3', sj).requirements, [{ scheme: 'jcstar', min_level: 3 }]);
+  const hi = v.requirementsFor('?importance=high', sj);
+  assert.equal(hi.key, 'importance=high');
+  assert.deepEqual(hi.requirements, [{ scheme: 'jcstar', min_level: 3, source: POL, line: 19 }]);
+  const bad = (q) => v.requirementsFor(q, sj).error;
+  assert.match(bad('?as=bogus'), /unknown scheme 'bogus'/);
+  assert.match(bad('?as=psti:2'), /the level in as for PSTI must be 1, not '2'/);
+  assert.match(bad('?as=jcstar&min_level=5'), /min_level for JC-STAR must be a level from 1 to 4, not '5'/);
+  assert.match(bad('?as=jcstar:3&min_level=3'), /give the level once/);
+  assert.match(bad('?importance=high&as=psti'), /importance takes its requirement from the policy/);
+  assert.match(bad('?importance=urgent'), /no importance 'urgent' \(known: low medium high\)/);
+  assert.match(bad('?as=psti&as=cls'), /given twice/);
+  assert.match(bad('?as='), /needs a value/);
+  // without schemes.json: asked, but nothing to decide with
+  assert.equal(v.requirementsFor('?as=psti', null).error, 'no-schemes');
+  assert.equal(v.requirementsFor('?as=psti', v.BUILTIN_SCHEMES).error, 'no-schemes');
+});
+
+test('the built-in profiles of verifier.js are those of jcstar schemes --json', () => {
+  decisionSetup();
+  const pick = (s) => ({ name: s.name, display: s.display, min_level: s.min_level, max_level: s.max_level,
+    third_party_from: s.third_party_from, levels: s.levels.map((l) => ({ level: l.level, text: l.text })) });
+  assert.deepEqual(v.BUILTIN_SCHEMES.schemes.map(pick), schemesJson(null, null).schemes.map(pick));
+  for (const [scheme, level, text] of [['jcstar', 2, 'JC-STAR ★2'], ['psti', 1, 'PSTI compliant'],
+    ['cra', 2, 'CRA important I'], ['cls', 2, 'CLS level 2'], ['cyber-trust-mark', 1, 'Cyber Trust Mark']]) {
+    assert.equal(v.levelText(schemesJson(null, null), scheme, level), text);
+    assert.equal(v.levelText(null, scheme, level), text);
+  }
+});
+
+test('the level and lab rules of every scheme come from its profile, in JS and C', async () => {
+  decisionSetup();
+  // a CLS level 1 label raised to 3: CLS names a lab from level 3 on, so
+  // it is malformed (not merely a bad signature) in both
+  const der = D.der.c1.slice();
+  const i = Buffer.from(der).indexOf(Buffer.from([0x0a, 0x01, 0x02, 0x02, 0x01, 0x01]));
+  assert.ok(i > 0);
+  der[i + 5] = 3;
+  fs.writeFileSync(path.join(W, 'c3raised.der'), der);
+  await same('dca.pem', urlOfDer(der), undefined, 'malformed');
+  der[i + 5] = 2; // level 2: no lab needed, so the signature decides
+  await same('dca.pem', urlOfDer(der), undefined, 'bad-signature');
+  der[i + 5] = 5; // CLS has no level 5
+  await same('dca.pem', urlOfDer(der), undefined, 'malformed');
+  // a CRA label raised from default (1) to important I (2) names no body
+  const cra = D.der.cra1.slice();
+  const k = Buffer.from(cra).indexOf(Buffer.from([0x0a, 0x01, 0x05, 0x02, 0x01, 0x01]));
+  assert.ok(k > 0);
+  cra[k + 5] = 2;
+  await same('dca.pem', urlOfDer(cra), undefined, 'malformed');
+});
