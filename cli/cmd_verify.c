@@ -61,9 +61,11 @@ static const char help[] =
 "stale CRL), 2 usage or I/O error (including a bundle that cannot be\n"
 "loaded, e.g. one with a CRL whose signature does not verify).\n";
 
+/* d is the decision of this label's jcs_verify, or NULL (no requirement,
+ * or the label was not verified). */
 static void
 print_result(const char *file, const jcs_label *l, const jcs_ctx *ctx,
-    int ok, const char *signer, int json)
+    int ok, const char *signer, const jcs_decision *d, int json)
 {
 	char lv[64], t[32];
 
@@ -77,9 +79,9 @@ print_result(const char *file, const jcs_label *l, const jcs_ctx *ctx,
 		json_str(stdout, ok ? NULL : jcs_ctx_message(ctx));
 		fputs(",\"signer\":", stdout);
 		json_str(stdout, ok ? signer : NULL);
-		if (jcs_ctx_decision(ctx) != NULL) {
+		if (d != NULL) {
 			fputs(",\"decision\":", stdout);
-			json_decision(stdout, jcs_ctx_decision(ctx));
+			json_decision(stdout, d);
 		}
 		fputs(",\"label\":", stdout);
 		if (l != NULL)
@@ -106,9 +108,8 @@ print_result(const char *file, const jcs_label *l, const jcs_ctx *ctx,
 			printf(", support until %s",
 			    jcs_date_format(f->support_until, t, sizeof(t)));
 		printf("\n  signed by %s\n", signer);
-		if (jcs_ctx_decision(ctx) != NULL)
-			printf("  requirement met: %s\n",
-			    jcs_ctx_decision(ctx)->reason);
+		if (d != NULL)
+			printf("  requirement met: %s\n", d->reason);
 	} else {
 		printf("%s: NOT VALID (%s): %s\n", file,
 		    jcs_err_name(jcs_ctx_error(ctx)), jcs_ctx_message(ctx));
@@ -124,21 +125,24 @@ check_one(jcs_ctx *ctx, const jcs_trust *trust, const jcs_verify_opts *vo,
     const char *name, jcs_label *l, int json, int *rc)
 {
 	const char *signer = NULL;
+	const jcs_decision *d = NULL;
 	int ok = 0, r;
 
 	if (l == NULL && !jcs_err_is_verdict(jcs_ctx_error(ctx))) {
 		/* I/O or size: not a verdict on a label, but scripts reading
 		 * --json still get a line for it */
 		if (json)
-			print_result(name, NULL, ctx, 0, NULL, 1);
+			print_result(name, NULL, ctx, 0, NULL, NULL, 1);
 		r = fail_ctx(ctx, name);
 		if (r > *rc)
 			*rc = r;
 		return;
 	}
-	if (l != NULL)
+	if (l != NULL) {
 		ok = jcs_verify(ctx, trust, l, vo, &signer) == 0;
-	print_result(name, l, ctx, ok, signer, json);
+		d = jcs_ctx_decision(ctx);
+	}
+	print_result(name, l, ctx, ok, signer, d, json);
 	if (!ok) {
 		r = jcs_err_is_verdict(jcs_ctx_error(ctx)) ? EXIT_INVALID :
 		    EXIT_USAGE;
@@ -284,14 +288,14 @@ check_image(jcs_ctx *ctx, const jcs_trust *trust, const jcs_verify_opts *vo,
 	if (scan == NULL) {
 		/* unreadable, not an image, damaged image: input errors */
 		if (json)
-			print_result(path, NULL, ctx, 0, NULL, 1);
+			print_result(path, NULL, ctx, 0, NULL, NULL, 1);
 		fail_ctx(ctx, path);
 		*rc = EXIT_USAGE;
 		return;
 	}
 	if ((n = jcs_scan_count(scan)) == 0) {
 		/* ctx holds JCS_ERR_NO_CODE: a verdict on this image */
-		print_result(path, NULL, ctx, 0, NULL, json);
+		print_result(path, NULL, ctx, 0, NULL, NULL, json);
 		if (*rc < EXIT_INVALID)
 			*rc = EXIT_INVALID;
 	}

@@ -122,6 +122,11 @@ expect_out_contains "requirement met: JC-STAR ★1 meets PSTI compliant through 
 expect_rc 0 "CLS 1 satisfies PSTI through acceptance" \
     "${V[@]}" --as psti --json c1.der
 expect_out_contains "\"decision\":{\"met\":true,\"how\":\"accepted\",\"requirement\":\"psti:1\",\"recognition\":\"$REC:$L_PSTI_CLS\""
+printf 'garbage' > garbage.der
+expect_rc 1 "a label that cannot be read gets no decision of the one before" \
+    "${V[@]}" --as psti --json j1.der garbage.der
+expect_true "one decision for two labels" \
+    test "$(grep -c '"decision"' .out)" = 1
 expect_rc 0 "PSTI satisfies PSTI directly" "${V[@]}" --as psti --json p1.der
 expect_out_contains '"how":"direct"'
 expect_rc 1 "CLS 1 does not satisfy JC-STAR at verification" \
