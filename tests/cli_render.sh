@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# tests/cli_render.sh - jcstar render: every template to PNG and SVG at 300
-# and 600 dpi in both payload forms, checked from the outside (PNG
+# tests/cli_render.sh - jcstar render: every template, with a label of its
+# scheme, to PNG and SVG at 300 and 600 dpi in both payload forms, all
+# checked from the outside (PNG
 # signature with od, size and resolution with ImageMagick's identify, the
 # QR code decoded by ZXingReader and compared with 'jcstar payload'), and
 # the errors a user meets. Run by `make test-cli` as
@@ -40,11 +41,14 @@ decodes_to() {
 	ZXingReader -format QRCode -bytes "$1" >"$1.qr" 2>/dev/null &&
 	    printf '%s' "$(cat "$2")" | cmp -s - "$1.qr"
 }
+# svg_ok SVG TEMPLATE: an SVG of the template's size, one path for the QR
+# code, and the display name of the template's scheme as a whole text
 svg_ok() {
 	head -n 1 "$1" | grep -qx '<?xml version="1.0" encoding="UTF-8"?>' &&
 	    grep -q "width=\"$(tmpl_mm "$2" label width)mm\"" "$1" &&
 	    [ "$(grep -o '<path' "$1" | wc -l)" = 1 ] &&
-	    grep -q '>JC-STAR</text>' "$1" && tail -n 1 "$1" | grep -qx '</svg>'
+	    grep -qF ">$(scheme_key "$(tmpl_scheme "$2")" display)</text>" "$1" &&
+	    tail -n 1 "$1" | grep -qx '</svg>'
 }
 
 # ---- help and usage -------------------------------------------------------
@@ -85,44 +89,71 @@ expect_true "no file may be written" no_file nourl.png
 
 # ---- every template, PNG and SVG, 300 and 600 dpi, both forms ------------
 
+# JC-STAR templates draw the reference-style label and the ★3 label with
+# Japanese text; the others a label of their own scheme at the level their
+# profile names them for, and one at the scheme's first third-party level
+# (else its highest) with Japanese text, the lab and a unit serial.
 NT=0
 for tp in "$TOP"/templates/*.tmpl; do
 	t=$(basename "$tp" .tmpl)
+	s=$(tmpl_scheme "$tp")
 	NT=$((NT + 1))
+	if [ "$s" = jcstar ]; then
+		lbl=ref.der url=url.txt bare=bare.txt
+		big=l3.der big_url=l3-url.txt
+	else
+		lbl=$t.der url=$t-url.txt bare=$t-bare.txt
+		big=$t-jp.der big_url=$t-jp-url.txt
+		lv=$(scheme_key "$s" third_party_from)
+		case $lv in
+		[0-9]*) ;;
+		*) lv=$(scheme_key "$s" levels); lv=${lv##*-} ;;
+		esac
+		expect_rc 0 "$t: issue a $s label at the level its profile names it for" \
+		    issue_for_template ca "$tp" "$lbl"
+		expect_rc 0 "$t: issue a $s level $lv label with Japanese text" \
+		    issue_for_template ca "$tp" "$big" "$lv" \
+		    --vendor "株式会社サンプル電機" --product "ネットワークカメラ" \
+		    --model NC-300 --unit-serial SN-42
+		"$J" payload --ca ca "$lbl" >"$url"
+		"$J" payload --form bare "$lbl" >"$bare"
+		"$J" payload --ca ca "$big" >"$big_url"
+		check "$t: payloads for the checks" test -s "$url" -a -s "$bare" -a -s "$big_url"
+	fi
 	for dpi in 300 600; do
 		out=$t-$dpi.png
 		expect_rc 0 "$t: PNG at $dpi dpi (url form, base URL from --ca)" \
-		    "$J" render ref.der --template "$t" --dpi "$dpi" --ca ca -o "$out"
+		    "$J" render "$lbl" --template "$t" --dpi "$dpi" --ca ca -o "$out"
 		expect_err_contains "wrote $out: $t label"
 		expect_err_contains "at $dpi dpi); QR version "
 		expect_true "PNG signature" test "$(png_sig "$out")" = "$PNG_SIG"
 		expect_true "identify: size and resolution for $dpi dpi" \
 		    size_ok "$out" "$tp" "$dpi"
 		expect_true "ZXingReader does not read the url payload" \
-		    decodes_to "$out" url.txt
+		    decodes_to "$out" "$url"
 
 		out=$t-$dpi-bare.png
 		expect_rc 0 "$t: PNG at $dpi dpi, bare form" \
-		    "$J" render ref.der --template "$t" --dpi "$dpi" --form bare -o "$out"
+		    "$J" render "$lbl" --template "$t" --dpi "$dpi" --form bare -o "$out"
 		expect_true "PNG signature" test "$(png_sig "$out")" = "$PNG_SIG"
 		expect_true "identify: size and resolution" size_ok "$out" "$tp" "$dpi"
 		expect_true "ZXingReader does not read the bare payload" \
-		    decodes_to "$out" bare.txt
+		    decodes_to "$out" "$bare"
 	done
 	expect_rc 0 "$t: SVG (url form, --base-url)" \
-	    "$J" render ref.der --template "$t" --base-url "$URL" -o "$t.svg"
+	    "$J" render "$lbl" --template "$t" --base-url "$URL" -o "$t.svg"
 	expect_err_contains "wrote $t.svg: $t label"
 	expect_err_contains "(vector); QR version "
 	expect_true "not the expected SVG" svg_ok "$t.svg" "$tp"
 	expect_rc 0 "$t: SVG, bare form" \
-	    "$J" render ref.der --template "$t" --form bare -o "$t-bare.svg"
+	    "$J" render "$lbl" --template "$t" --form bare -o "$t-bare.svg"
 	expect_true "not the expected SVG" svg_ok "$t-bare.svg" "$tp"
-	expect_rc 0 "$t: a ★3 label with Japanese text" \
-	    "$J" render l3.der --template "$t" --ca ca -o "$t-l3.png" -q
+	expect_rc 0 "$t: a third-party label with Japanese text" \
+	    "$J" render "$big" --template "$t" --ca ca -o "$t-l3.png" -q
 	expect_stderr_empty
-	expect_true "ZXingReader does not read the label" decodes_to "$t-l3.png" l3-url.txt
+	expect_true "ZXingReader does not read the label" decodes_to "$t-l3.png" "$big_url"
 done
-check "at least five templates (jcstar-1 to 4, jcstar-ja); found $NT" test "$NT" -ge 5
+check "at least twelve templates (jcstar-1 to 4, jcstar-ja, cls-1 to 4, psti, cyber-trust-mark, cra); found $NT" test "$NT" -ge 12
 
 expect_rc 0 "a template by path" \
     "$J" render ref.der --template "$TOP/templates/jcstar-2.tmpl" --ca ca -o path.png -q
@@ -138,9 +169,18 @@ done
 
 # ---- errors ----------------------------------------------------------------
 
+expect_rc 2 "a template of another scheme than the label's" \
+    "$J" render ref.der --template cls-1 --ca ca -o other.png
+expect_err_contains "render: template cls-1 is for CLS labels; this label is JC-STAR"
+expect_true "no file may be written" no_file other.png
+expect_rc 2 "a JC-STAR template for a CRA label" \
+    "$J" render cra-jp.der --template jcstar-1 --form bare -o other.svg
+expect_err_contains "render: template jcstar-1 is for JC-STAR labels; this label is CRA"
+expect_true "no file may be written" no_file other.svg
+
 expect_rc 2 "an unknown template name lists the available ones" \
     "$J" render ref.der --template nope --ca ca -o nope.png
-expect_err_contains "unknown template 'nope' in $TOP/templates (available: jcstar-1, jcstar-2, jcstar-3, jcstar-4, jcstar-ja)"
+expect_err_contains "unknown template 'nope' in $TOP/templates (available: cls-1, cls-2, cls-3, cls-4, cra, cyber-trust-mark, jcstar-1, jcstar-2, jcstar-3, jcstar-4, jcstar-ja, psti)"
 expect_true "no file may be written" no_file nope.png
 
 for bad in 0 71 2401 100000 abc 300dpi ""; do
