@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/cli_render.sh - jcstar render: every template, with a label of its
-# scheme, to PNG and SVG at 300 and 600 dpi in both payload forms, all
+# scheme, to PNG and SVG at 300 and 600 dpi in both payload forms; the
+# template the scheme profile names when --template is not given; all
 # checked from the outside (PNG
 # signature with od, size and resolution with ImageMagick's identify, the
 # QR code decoded by ZXingReader and compared with 'jcstar payload'), and
@@ -54,7 +55,8 @@ svg_ok() {
 # ---- help and usage -------------------------------------------------------
 
 expect_rc 0 "render --help" "$J" render --help
-expect_out_contains "usage: jcstar render LABEL --template NAME|PATH"
+expect_out_contains "usage: jcstar render LABEL [--template NAME|PATH] -o OUT.png|OUT.svg"
+expect_out_contains "default: the template the label's"
 expect_out_contains "--dpi N"
 expect_stderr_empty
 if grep -q "unknown command 'render'" "$W/.err"; then
@@ -167,6 +169,45 @@ for dpi in 72 2400; do
 	    size_ok d$dpi.png "$TOP/templates/jcstar-1.tmpl" $dpi
 done
 
+# ---- without --template: the one the label's scheme profile names ---------
+
+# each case: label, the template its profile names, its payload, and the
+# artwork rendered above with --template (same label, --ca ca, 300 dpi)
+for c in "ref.der jcstar-1 url.txt jcstar-1-300.png" \
+    "cls-3.der cls-3 cls-3-url.txt cls-3-300.png" \
+    "cra-jp.der cra cra-jp-url.txt cra-l3.png" \
+    "psti.der psti psti-url.txt psti-300.png" \
+    "cyber-trust-mark.der cyber-trust-mark cyber-trust-mark-url.txt cyber-trust-mark-300.png"; do
+	read -r lbl want pay same <<<"$c"
+	expect_rc 0 "$lbl without --template: the profile's template, $want" \
+	    "$J" render "$lbl" --ca ca -o "auto-$want.png"
+	expect_err_contains "wrote auto-$want.png: $want label"
+	expect_true "ZXingReader does not read the payload" \
+	    decodes_to "auto-$want.png" "$pay"
+	expect_true "not the same artwork as with --template $want ($same)" \
+	    cmp -s "auto-$want.png" "$same"
+done
+
+expect_rc 0 "an SVG without --template" \
+    "$J" render cls-3.der --base-url "$URL" -o auto-cls-3.svg
+expect_err_contains "wrote auto-cls-3.svg: cls-3 label"
+expect_true "not the expected SVG" svg_ok auto-cls-3.svg "$TOP/templates/cls-3.tmpl"
+expect_true "not the cls-3 SVG" cmp -s auto-cls-3.svg cls-3.svg
+
+# the names come from the profile files ($JCSTAR_SCHEMES), not the code
+mkdir alt-schemes
+cp "$TOP"/certs/schemes/*.scheme alt-schemes/
+sed -i 's/^template = cra$/template = cra-v2/' alt-schemes/cra.scheme
+sed -i 's/^template\.3 = cls-3$/template.3 = jcstar-3/' alt-schemes/cls.scheme
+expect_rc 2 "a profile naming a template that does not exist" \
+    env JCSTAR_SCHEMES="$W/alt-schemes" "$J" render cra-jp.der --ca ca -o alt.png
+expect_err_contains "unknown template 'cra-v2' in $TOP/templates (available: cls-1,"
+expect_true "no file may be written" no_file alt.png
+expect_rc 2 "a profile naming another scheme's template" \
+    env JCSTAR_SCHEMES="$W/alt-schemes" "$J" render cls-3.der --ca ca -o alt.png
+expect_err_contains "render: template jcstar-3 is for JC-STAR labels; this label is CLS"
+expect_true "no file may be written" no_file alt.png
+
 # ---- errors ----------------------------------------------------------------
 
 expect_rc 2 "a template of another scheme than the label's" \
@@ -208,8 +249,8 @@ expect_rc 2 "-o with another extension" \
 expect_err_contains "-o label.jpg: the output is NAME.png or NAME.svg"
 expect_true "no file may be written" no_file label.jpg
 
-expect_rc 2 "missing --template and -o" "$J" render ref.der
-expect_err_contains "--template and -o are required"
+expect_rc 2 "missing -o" "$J" render ref.der
+expect_err_contains "render: -o is required"
 
 expect_rc 2 "unwritable output: a missing directory" \
     "$J" render ref.der --template jcstar-1 --ca ca -o no-dir/out.png
