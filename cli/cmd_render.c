@@ -9,7 +9,7 @@
 #include "cli.h"
 
 static const char help[] =
-"usage: jcstar render LABEL --template NAME|PATH -o OUT.png|OUT.svg\n"
+"usage: jcstar render LABEL [--template NAME|PATH] -o OUT.png|OUT.svg\n"
 "           [--dpi N] [--form url|bare] [--base-url URL | --ca DIR] [-q]\n"
 "\n"
 "Draw a signed label's artwork from a template: the label's fields in the\n"
@@ -20,7 +20,9 @@ static const char help[] =
 "\n"
 "  --template NAME|PATH  a template of the template directory by NAME (e.g.\n"
 "                        jcstar-2), or a template file (a PATH has a '/' or\n"
-"                        ends in .tmpl)\n"
+"                        ends in .tmpl); default: the template the label's\n"
+"                        scheme profile names for its level (see 'jcstar\n"
+"                        schemes')\n"
 "  -o, --output FILE     the artwork: FILE.png or FILE.svg\n"
 "  --dpi N               PNG resolution, 72 to 2400 (default 300)\n"
 "  --form FORM           QR payload: url (default) or bare\n"
@@ -98,6 +100,25 @@ template_path(const char *name, char *out, size_t size)
 	return 0;
 }
 
+/* The name of the template the scheme profile of label names for its
+ * level. Prints the problem and returns NULL with *rc set if there is none. */
+static const char *
+profile_template(const jcs_ctx *ctx, const jcs_label *label, int *rc)
+{
+	const jcs_label_fields *f = jcs_label_get_fields(label);
+	const jcs_profile *p = jcs_schemes_find(jcs_ctx_schemes(ctx),
+	    f->scheme);
+	char lv[128];
+
+	if (p != NULL && f->level >= p->min_level &&
+	    f->level <= p->max_level && p->tmpl[f->level] != NULL)
+		return p->tmpl[f->level];
+	*rc = fail_usage("render: the scheme profiles (%s) name no template "
+	    "for %s labels: give --template", schemes_dir(),
+	    jcs_level_text(ctx, f->scheme, f->level, lv, sizeof(lv)));
+	return NULL;
+}
+
 static int
 ends_with(const char *s, const char *suffix)
 {
@@ -172,14 +193,21 @@ cmd_render(int argc, char **argv)
 		    progname);
 		return usage_error(help);
 	}
-	if (tname == NULL || out == NULL)
-		return fail_usage("render: --template and -o are required");
+	if (out == NULL)
+		return fail_usage("render: -o is required");
 	if (!ends_with(out, ".png") && !ends_with(out, ".svg"))
 		return fail_usage("render: -o %s: the output is NAME.png or "
 		    "NAME.svg", out);
 	png = ends_with(out, ".png");
 	if ((ctx = cli_ctx_new()) == NULL)
 		return fail_usage("out of memory");
+	/* the label first: without --template, its scheme and level choose */
+	if ((l = jcs_label_load_file(ctx, argv[optind])) == NULL) {
+		rc = fail_ctx(ctx, argv[optind]);
+		goto done;
+	}
+	if (tname == NULL && (tname = profile_template(ctx, l, &rc)) == NULL)
+		goto done;
 	if ((rc = template_path(tname, tpath, sizeof(tpath))) != 0)
 		goto done;
 	if ((t = jcs_template_load(ctx, tpath)) == NULL) {
@@ -189,10 +217,6 @@ cmd_render(int argc, char **argv)
 	if (form == JCS_FORM_URL &&
 	    (url = resolve_base_url(ctx, base, cadir, &ca, &rc)) == NULL)
 		goto done;
-	if ((l = jcs_label_load_file(ctx, argv[optind])) == NULL) {
-		rc = fail_ctx(ctx, argv[optind]);
-		goto done;
-	}
 	der = jcs_label_der(l, &len);
 	if ((text = jcs_payload_encode(ctx, der, len, form, url)) == NULL ||
 	    jcs_render_file(ctx, t, l, text, dpi, out) == -1) {

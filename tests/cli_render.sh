@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# tests/cli_render.sh - jcstar render: every template to PNG and SVG at 300
-# and 600 dpi in both payload forms, checked from the outside (PNG
+# tests/cli_render.sh - jcstar render: every template, with a label of its
+# scheme, to PNG and SVG at 300 and 600 dpi in both payload forms; the
+# template the scheme profile names when --template is not given; all
+# checked from the outside (PNG
 # signature with od, size and resolution with ImageMagick's identify, the
 # QR code decoded by ZXingReader and compared with 'jcstar payload'), and
 # the errors a user meets. Run by `make test-cli` as
@@ -40,17 +42,21 @@ decodes_to() {
 	ZXingReader -format QRCode -bytes "$1" >"$1.qr" 2>/dev/null &&
 	    printf '%s' "$(cat "$2")" | cmp -s - "$1.qr"
 }
+# svg_ok SVG TEMPLATE: an SVG of the template's size, one path for the QR
+# code, and the display name of the template's scheme as a whole text
 svg_ok() {
 	head -n 1 "$1" | grep -qx '<?xml version="1.0" encoding="UTF-8"?>' &&
 	    grep -q "width=\"$(tmpl_mm "$2" label width)mm\"" "$1" &&
 	    [ "$(grep -o '<path' "$1" | wc -l)" = 1 ] &&
-	    grep -q '>JC-STAR</text>' "$1" && tail -n 1 "$1" | grep -qx '</svg>'
+	    grep -qF ">$(scheme_key "$(tmpl_scheme "$2")" display)</text>" "$1" &&
+	    tail -n 1 "$1" | grep -qx '</svg>'
 }
 
 # ---- help and usage -------------------------------------------------------
 
 expect_rc 0 "render --help" "$J" render --help
-expect_out_contains "usage: jcstar render LABEL --template NAME|PATH"
+expect_out_contains "usage: jcstar render LABEL [--template NAME|PATH] -o OUT.png|OUT.svg"
+expect_out_contains "default: the template the label's"
 expect_out_contains "--dpi N"
 expect_stderr_empty
 if grep -q "unknown command 'render'" "$W/.err"; then
@@ -85,44 +91,71 @@ expect_true "no file may be written" no_file nourl.png
 
 # ---- every template, PNG and SVG, 300 and 600 dpi, both forms ------------
 
+# JC-STAR templates draw the reference-style label and the ★3 label with
+# Japanese text; the others a label of their own scheme at the level their
+# profile names them for, and one at the scheme's first third-party level
+# (else its highest) with Japanese text, the lab and a unit serial.
 NT=0
 for tp in "$TOP"/templates/*.tmpl; do
 	t=$(basename "$tp" .tmpl)
+	s=$(tmpl_scheme "$tp")
 	NT=$((NT + 1))
+	if [ "$s" = jcstar ]; then
+		lbl=ref.der url=url.txt bare=bare.txt
+		big=l3.der big_url=l3-url.txt
+	else
+		lbl=$t.der url=$t-url.txt bare=$t-bare.txt
+		big=$t-jp.der big_url=$t-jp-url.txt
+		lv=$(scheme_key "$s" third_party_from)
+		case $lv in
+		[0-9]*) ;;
+		*) lv=$(scheme_key "$s" levels); lv=${lv##*-} ;;
+		esac
+		expect_rc 0 "$t: issue a $s label at the level its profile names it for" \
+		    issue_for_template ca "$tp" "$lbl"
+		expect_rc 0 "$t: issue a $s level $lv label with Japanese text" \
+		    issue_for_template ca "$tp" "$big" "$lv" \
+		    --vendor "株式会社サンプル電機" --product "ネットワークカメラ" \
+		    --model NC-300 --unit-serial SN-42
+		"$J" payload --ca ca "$lbl" >"$url"
+		"$J" payload --form bare "$lbl" >"$bare"
+		"$J" payload --ca ca "$big" >"$big_url"
+		check "$t: payloads for the checks" test -s "$url" -a -s "$bare" -a -s "$big_url"
+	fi
 	for dpi in 300 600; do
 		out=$t-$dpi.png
 		expect_rc 0 "$t: PNG at $dpi dpi (url form, base URL from --ca)" \
-		    "$J" render ref.der --template "$t" --dpi "$dpi" --ca ca -o "$out"
+		    "$J" render "$lbl" --template "$t" --dpi "$dpi" --ca ca -o "$out"
 		expect_err_contains "wrote $out: $t label"
 		expect_err_contains "at $dpi dpi); QR version "
 		expect_true "PNG signature" test "$(png_sig "$out")" = "$PNG_SIG"
 		expect_true "identify: size and resolution for $dpi dpi" \
 		    size_ok "$out" "$tp" "$dpi"
 		expect_true "ZXingReader does not read the url payload" \
-		    decodes_to "$out" url.txt
+		    decodes_to "$out" "$url"
 
 		out=$t-$dpi-bare.png
 		expect_rc 0 "$t: PNG at $dpi dpi, bare form" \
-		    "$J" render ref.der --template "$t" --dpi "$dpi" --form bare -o "$out"
+		    "$J" render "$lbl" --template "$t" --dpi "$dpi" --form bare -o "$out"
 		expect_true "PNG signature" test "$(png_sig "$out")" = "$PNG_SIG"
 		expect_true "identify: size and resolution" size_ok "$out" "$tp" "$dpi"
 		expect_true "ZXingReader does not read the bare payload" \
-		    decodes_to "$out" bare.txt
+		    decodes_to "$out" "$bare"
 	done
 	expect_rc 0 "$t: SVG (url form, --base-url)" \
-	    "$J" render ref.der --template "$t" --base-url "$URL" -o "$t.svg"
+	    "$J" render "$lbl" --template "$t" --base-url "$URL" -o "$t.svg"
 	expect_err_contains "wrote $t.svg: $t label"
 	expect_err_contains "(vector); QR version "
 	expect_true "not the expected SVG" svg_ok "$t.svg" "$tp"
 	expect_rc 0 "$t: SVG, bare form" \
-	    "$J" render ref.der --template "$t" --form bare -o "$t-bare.svg"
+	    "$J" render "$lbl" --template "$t" --form bare -o "$t-bare.svg"
 	expect_true "not the expected SVG" svg_ok "$t-bare.svg" "$tp"
-	expect_rc 0 "$t: a ★3 label with Japanese text" \
-	    "$J" render l3.der --template "$t" --ca ca -o "$t-l3.png" -q
+	expect_rc 0 "$t: a third-party label with Japanese text" \
+	    "$J" render "$big" --template "$t" --ca ca -o "$t-l3.png" -q
 	expect_stderr_empty
-	expect_true "ZXingReader does not read the label" decodes_to "$t-l3.png" l3-url.txt
+	expect_true "ZXingReader does not read the label" decodes_to "$t-l3.png" "$big_url"
 done
-check "at least five templates (jcstar-1 to 4, jcstar-ja); found $NT" test "$NT" -ge 5
+check "at least twelve templates (jcstar-1 to 4, jcstar-ja, cls-1 to 4, psti, cyber-trust-mark, cra); found $NT" test "$NT" -ge 12
 
 expect_rc 0 "a template by path" \
     "$J" render ref.der --template "$TOP/templates/jcstar-2.tmpl" --ca ca -o path.png -q
@@ -136,11 +169,59 @@ for dpi in 72 2400; do
 	    size_ok d$dpi.png "$TOP/templates/jcstar-1.tmpl" $dpi
 done
 
+# ---- without --template: the one the label's scheme profile names ---------
+
+# each case: label, the template its profile names, its payload, and the
+# artwork rendered above with --template (same label, --ca ca, 300 dpi)
+for c in "ref.der jcstar-1 url.txt jcstar-1-300.png" \
+    "cls-3.der cls-3 cls-3-url.txt cls-3-300.png" \
+    "cra-jp.der cra cra-jp-url.txt cra-l3.png" \
+    "psti.der psti psti-url.txt psti-300.png" \
+    "cyber-trust-mark.der cyber-trust-mark cyber-trust-mark-url.txt cyber-trust-mark-300.png"; do
+	read -r lbl want pay same <<<"$c"
+	expect_rc 0 "$lbl without --template: the profile's template, $want" \
+	    "$J" render "$lbl" --ca ca -o "auto-$want.png"
+	expect_err_contains "wrote auto-$want.png: $want label"
+	expect_true "ZXingReader does not read the payload" \
+	    decodes_to "auto-$want.png" "$pay"
+	expect_true "not the same artwork as with --template $want ($same)" \
+	    cmp -s "auto-$want.png" "$same"
+done
+
+expect_rc 0 "an SVG without --template" \
+    "$J" render cls-3.der --base-url "$URL" -o auto-cls-3.svg
+expect_err_contains "wrote auto-cls-3.svg: cls-3 label"
+expect_true "not the expected SVG" svg_ok auto-cls-3.svg "$TOP/templates/cls-3.tmpl"
+expect_true "not the cls-3 SVG" cmp -s auto-cls-3.svg cls-3.svg
+
+# the names come from the profile files ($JCSTAR_SCHEMES), not the code
+mkdir alt-schemes
+cp "$TOP"/certs/schemes/*.scheme alt-schemes/
+sed -i 's/^template = cra$/template = cra-v2/' alt-schemes/cra.scheme
+sed -i 's/^template\.3 = cls-3$/template.3 = jcstar-3/' alt-schemes/cls.scheme
+expect_rc 2 "a profile naming a template that does not exist" \
+    env JCSTAR_SCHEMES="$W/alt-schemes" "$J" render cra-jp.der --ca ca -o alt.png
+expect_err_contains "unknown template 'cra-v2' in $TOP/templates (available: cls-1,"
+expect_true "no file may be written" no_file alt.png
+expect_rc 2 "a profile naming another scheme's template" \
+    env JCSTAR_SCHEMES="$W/alt-schemes" "$J" render cls-3.der --ca ca -o alt.png
+expect_err_contains "render: template jcstar-3 is for JC-STAR labels; this label is CLS"
+expect_true "no file may be written" no_file alt.png
+
 # ---- errors ----------------------------------------------------------------
+
+expect_rc 2 "a template of another scheme than the label's" \
+    "$J" render ref.der --template cls-1 --ca ca -o other.png
+expect_err_contains "render: template cls-1 is for CLS labels; this label is JC-STAR"
+expect_true "no file may be written" no_file other.png
+expect_rc 2 "a JC-STAR template for a CRA label" \
+    "$J" render cra-jp.der --template jcstar-1 --form bare -o other.svg
+expect_err_contains "render: template jcstar-1 is for JC-STAR labels; this label is CRA"
+expect_true "no file may be written" no_file other.svg
 
 expect_rc 2 "an unknown template name lists the available ones" \
     "$J" render ref.der --template nope --ca ca -o nope.png
-expect_err_contains "unknown template 'nope' in $TOP/templates (available: jcstar-1, jcstar-2, jcstar-3, jcstar-4, jcstar-ja)"
+expect_err_contains "unknown template 'nope' in $TOP/templates (available: cls-1, cls-2, cls-3, cls-4, cra, cyber-trust-mark, jcstar-1, jcstar-2, jcstar-3, jcstar-4, jcstar-ja, psti)"
 expect_true "no file may be written" no_file nope.png
 
 for bad in 0 71 2401 100000 abc 300dpi ""; do
@@ -168,8 +249,8 @@ expect_rc 2 "-o with another extension" \
 expect_err_contains "-o label.jpg: the output is NAME.png or NAME.svg"
 expect_true "no file may be written" no_file label.jpg
 
-expect_rc 2 "missing --template and -o" "$J" render ref.der
-expect_err_contains "--template and -o are required"
+expect_rc 2 "missing -o" "$J" render ref.der
+expect_err_contains "render: -o is required"
 
 expect_rc 2 "unwritable output: a missing directory" \
     "$J" render ref.der --template jcstar-1 --ca ca -o no-dir/out.png

@@ -157,6 +157,51 @@ issue_ref() {
 	    --product "Home Router" --model HR-1000 \
 	    --support-until 2030-03-31 "$@" -o "$out"
 }
+# tmpl_scheme TEMPLATE_FILE: the scheme a template renders, its [label]
+# scheme key (jcstar if it has none).
+tmpl_scheme() {
+	local s
+	s=$(awk '/^\[/ { sect = $0 }
+	    sect == "[label]" && $1 == "scheme" && $2 == "=" { print $3 }' "$1")
+	echo "${s:-jcstar}"
+}
+# scheme_key SCHEME KEY: a value of certs/schemes/SCHEME.scheme.
+scheme_key() {
+	awk -v k="$2" '$1 == k && $2 == "=" { sub(/^[^=]*= */, ""); print; exit }' \
+	    "$TOP/certs/schemes/$1.scheme"
+}
+# tmpl_level SCHEME NAME: the lowest level for which SCHEME's profile names
+# template NAME (template.N = NAME), else the scheme's lowest level.
+tmpl_level() {
+	local lv
+	lv=$(awk -v t="$2" '$2 == "=" && $3 == t && $1 ~ /^template\.[0-9]+$/ {
+	    l = substr($1, 10) + 0; if (best == "" || l < best) best = l }
+	    END { print best }' "$TOP/certs/schemes/$1.scheme")
+	[ -n "$lv" ] || { lv=$(scheme_key "$1" levels); lv=${lv%%-*}; }
+	echo "$lv"
+}
+# issue_for_template CA TEMPLATE_FILE OUT [LEVEL [extra options]]: a label
+# of the template's scheme with the reference label's product fields and
+# support period, at LEVEL (default: tmpl_level), naming a test lab when
+# the profile's third_party_from asks for one at that level. The
+# registration id is REG- and OUT's name without its extension (a CA
+# keeps one set of fields per id).
+issue_for_template() {
+	local ca=$1 tp=$2 out=$3 s lv tpf
+	local -a lab=()
+	shift 3
+	s=$(tmpl_scheme "$tp")
+	lv=${1:-$(tmpl_level "$s" "$(basename "$tp" .tmpl)")}
+	[ $# -gt 0 ] && shift
+	tpf=$(scheme_key "$s" third_party_from)
+	case $tpf in
+	[0-9]*) [ "$lv" -ge "$tpf" ] && lab=(--lab "Test Lab $s") ;;
+	esac
+	"$J" issue --ca "$ca" --scheme "$s" --level "$lv" ${lab[@]+"${lab[@]}"} \
+	    --reg-id "REG-$(basename "${out%.*}")" --vendor "$REF_VENDOR" \
+	    --product "Home Router" --model HR-1000 \
+	    --support-until 2030-03-31 "$@" -o "$out"
+}
 # Minimal product fields for issue cases.
 P=(--scheme jcstar --reg-id JCS-2025-000999 --vendor "Vendor" --product "Camera" --model CM-1)
 

@@ -1,6 +1,6 @@
-/* test_render.c - label templates and artwork: every shipped template at
- * 300 and 600 dpi in both payload forms, read back with libpng and checked
- * module by module; SVG structure and escaping; bad templates and bad
+/* test_render.c - label templates and artwork: every shipped template, with
+ * a label of its scheme, at 300 and 600 dpi in both payload forms, read back
+ * with libpng and checked module by module; each scheme's level marks; SVG structure and escaping; bad templates and bad
  * renders, each with its specific error and FILE:LINE. */
 #include <dirent.h>
 #include <errno.h>
@@ -341,11 +341,14 @@ count(const char *hay, const char *needle)
 	return n;
 }
 
+/* label: the label drawn, whose scheme and level mark the SVG shows */
 static void
-check_svg(const char *path, const char *what, const uint8_t *buf,
-    size_t len)
+check_svg(const char *path, const char *what, const jcs_label *label,
+    const uint8_t *buf, size_t len)
 {
-	char *s = malloc(len + 1), want[64];
+	const jcs_label_fields *f = jcs_label_get_fields(label);
+	jcs_ctx *ctx = jcs_ctx_new();
+	char *s = malloc(len + 1), want[256], mark[128];
 
 	assert_non_null(s);
 	memcpy(s, buf, len);
@@ -369,13 +372,53 @@ check_svg(const char *path, const char *what, const uint8_t *buf,
 	    tmpl_number(path, "label", "height"));
 	if (strstr(s, want) == NULL)
 		fail_msg("%s: lacks %s", what, want);
-	if (strstr(s, "JC-STAR</text>") == NULL ||
-	    strstr(s, "\u2605\u2606\u2606\u2606</text>") == NULL)
-		fail_msg("%s: lacks the mark and the stars", what);
+	/* the scheme's name (or its one mark, which is the name) and the
+	 * level's mark (stars, asterisks or the level's name), each one
+	 * whole text */
+	snprintf(want, sizeof(want), ">%s</text>",
+	    jcs_scheme_display(ctx, f->scheme));
+	if (strstr(s, want) == NULL)
+		fail_msg("%s: lacks %s", what, want);
+	snprintf(want, sizeof(want), ">%s</text>", jcs_level_mark(ctx,
+	    f->scheme, f->level, mark, sizeof(mark)));
+	if (mark[0] == '\0' || strstr(s, want) == NULL)
+		fail_msg("%s: lacks the level's mark %s", what, want);
 	free(s);
+	jcs_ctx_free(ctx);
 }
 
 /* ---- every shipped template ------------------------------------------- */
+
+/* A label for the template at path: of its scheme, at the lowest level the
+ * scheme's profile names the template for (else the scheme's lowest); the
+ * reference label itself for JC-STAR level 1. Free with jcs_label_free()
+ * unless it is ref. */
+static jcs_label *
+label_for_template(const char *path, const char *name)
+{
+	int scheme = tu_template_scheme(path), level;
+	const jcs_profile *p;
+	jcs_label_fields f;
+	jcs_ctx *ctx;
+	jcs_label *l;
+
+	if (scheme == 0)
+		return ref;
+	assert_non_null(p = jcs_schemes_find(jcs_schemes_builtin(), scheme));
+	level = p->min_level;
+	for (int lv = p->max_level; lv >= p->min_level; lv--)
+		if (strcmp(p->tmpl[lv], name) == 0)
+			level = lv;
+	if (scheme == JCS_SCHEME_JCSTAR && level == 1)
+		return ref;
+	ctx = jcs_ctx_new();
+	f = tu_scheme_fields(scheme, level);
+	l = jcs_label_new(ctx, &f);
+	if (l == NULL || jcs_label_sign(ctx, l, signer) == -1)
+		fail_msg("cannot make a label: %s", jcs_ctx_message(ctx));
+	jcs_ctx_free(ctx);
+	return l;
+}
 
 static void
 test_all_templates(void **state)
@@ -394,6 +437,7 @@ test_all_templates(void **state)
 	while ((de = readdir(d)) != NULL) {
 		size_t n = strlen(de->d_name);
 		jcs_template *t;
+		jcs_label *l;
 
 		if (n < 6 || strcmp(de->d_name + n - 5, ".tmpl") != 0)
 			continue;
@@ -404,8 +448,9 @@ test_all_templates(void **state)
 		    n - 5), 0);
 		assert_int_equal(strlen(jcs_template_name(t)), n - 5);
 		seen++;
+		l = label_for_template(path, jcs_template_name(t));
 		for (int form = JCS_FORM_URL; form <= JCS_FORM_BARE; form++) {
-			char *payload = payload_of(ref, form);
+			char *payload = payload_of(l, form);
 			uint8_t *buf, *file;
 			size_t len, flen;
 
@@ -413,7 +458,7 @@ test_all_templates(void **state)
 				snprintf(what, sizeof(what), "%s at %d dpi, %s "
 				    "form", de->d_name, dpis[k],
 				    form == JCS_FORM_URL ? "url" : "bare");
-				if (jcs_render_png(ctx, t, ref, payload,
+				if (jcs_render_png(ctx, t, l, payload,
 				    dpis[k], &buf, &len) == -1)
 					fail_msg("%s: %s", what,
 					    jcs_ctx_message(ctx));
@@ -422,7 +467,7 @@ test_all_templates(void **state)
 				    payload, jcs_template_ec(t));
 				/* the file is the same bytes */
 				snprintf(out, sizeof(out), "%s/out.png", tmp);
-				assert_int_equal(jcs_render_file(ctx, t, ref,
+				assert_int_equal(jcs_render_file(ctx, t, l,
 				    payload, dpis[k], out), 0);
 				file = tu_read(out, &flen);
 				assert_int_equal(flen, len);
@@ -432,12 +477,12 @@ test_all_templates(void **state)
 			}
 			snprintf(what, sizeof(what), "%s as SVG, %s form",
 			    de->d_name, form == JCS_FORM_URL ? "url" : "bare");
-			if (jcs_render_svg(ctx, t, ref, payload, &buf,
+			if (jcs_render_svg(ctx, t, l, payload, &buf,
 			    &len) == -1)
 				fail_msg("%s: %s", what, jcs_ctx_message(ctx));
-			check_svg(path, what, buf, len);
+			check_svg(path, what, l, buf, len);
 			snprintf(out, sizeof(out), "%s/out.svg", tmp);
-			assert_int_equal(jcs_render_file(ctx, t, ref, payload,
+			assert_int_equal(jcs_render_file(ctx, t, l, payload,
 			    300, out), 0);
 			file = tu_read(out, &flen);
 			assert_int_equal(flen, len);
@@ -446,11 +491,14 @@ test_all_templates(void **state)
 			jcs_free(buf);
 			jcs_free(payload);
 		}
+		if (l != ref)
+			jcs_label_free(l);
 		jcs_template_free(t);
 	}
 	closedir(d);
-	/* jcstar-1 to jcstar-4 and jcstar-ja at least */
-	if (seen < 5)
+	/* jcstar-1 to jcstar-4, jcstar-ja, cls-1 to cls-4, psti,
+	 * cyber-trust-mark and cra at least */
+	if (seen < 12)
 		fail_msg("only %d templates in %s", seen, dir);
 	jcs_ctx_free(ctx);
 }
@@ -511,6 +559,92 @@ test_fields_and_fonts(void **state)
 			jcs_free(buf);
 			jcs_template_free(t);
 		}
+		jcs_free(payload);
+		jcs_label_free(l);
+	}
+	jcs_ctx_free(ctx);
+}
+
+/* The other schemes' templates show the level as the scheme does ({mark},
+ * {level_text}) and name the lab or body only on a label that has one. */
+static void
+test_scheme_marks(void **state)
+{
+	static const struct {
+		const char *tmpl;
+		int scheme, level;
+		const char *want[3];  /* whole <text>s */
+		const char *lacks;
+	} cases[] = {
+		{ "cls-1", JCS_SCHEME_CLS, 1, { ">CLS</text>",
+		  ">\u2731</text>", ">CLS level 1 \u00b7 self-declared</text>" },
+		  "\u2731\u2731" },
+		{ "cls-2", JCS_SCHEME_CLS, 2, { ">\u2731\u2731</text>",
+		  ">CLS level 2 \u00b7 self-declared</text>",
+		  ">Support until 2030-03-31</text>" }, "Tested by" },
+		{ "cls-3", JCS_SCHEME_CLS, 3, { ">\u2731\u2731\u2731</text>",
+		  ">CLS level 3 \u00b7 third-party evaluated</text>",
+		  ">Tested by Singapore Test Lab</text>" }, "\u2605" },
+		{ "cls-4", JCS_SCHEME_CLS, 4, {
+		  ">\u2731\u2731\u2731\u2731</text>",
+		  ">Tested by Singapore Test Lab</text>",
+		  ">Valid till 2027-03-31</text>" }, "\u2606" },
+		{ "psti", JCS_SCHEME_PSTI, 1, { ">PSTI</text>",
+		  ">compliant</text>",
+		  ">Security updates until 2030-03-31</text>" }, "by " },
+		{ "cyber-trust-mark", JCS_SCHEME_CYBER_TRUST_MARK, 1, {
+		  ">Cyber Trust Mark</text>", ">Tested by CyberLAB Test</text>",
+		  ">Security updates until 2030-03-31</text>" }, "\u2605" },
+		{ "cra", JCS_SCHEME_CRA, 1, { ">CRA</text>", ">default</text>",
+		  ">EU Cyber Resilience Act \u00b7 self-declared</text>" },
+		  "Assessed by" },
+		{ "cra", JCS_SCHEME_CRA, 2, { ">important I</text>",
+		  ">EU Cyber Resilience Act \u00b7 third-party evaluated</text>",
+		  ">Assessed by Notified Body 1234</text>" }, "default" },
+		{ "cra", JCS_SCHEME_CRA, 3, { ">important II</text>",
+		  ">Assessed by Notified Body 1234</text>",
+		  ">Support until 2030-03-31</text>" }, "critical" },
+		{ "cra", JCS_SCHEME_CRA, 4, { ">critical</text>",
+		  ">Assessed by Notified Body 1234</text>",
+		  ">Valid until 2027-03-31</text>" }, "important" },
+	};
+	jcs_ctx *ctx = jcs_ctx_new();
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		jcs_label_fields f = tu_scheme_fields(cases[i].scheme,
+		    cases[i].level);
+		jcs_label *l = jcs_label_new(ctx, &f);
+		char path[4096], *payload, *s;
+		jcs_template *t;
+		uint8_t *buf;
+		size_t len;
+
+		assert_non_null(l);
+		assert_int_equal(jcs_label_sign(ctx, l, signer), 0);
+		payload = payload_of(l, JCS_FORM_URL);
+		snprintf(path, sizeof(path), "%s%s.tmpl",
+		    tu_src("templates/"), cases[i].tmpl);
+		assert_non_null(t = jcs_template_load(ctx, path));
+		if (jcs_render_svg(ctx, t, l, payload, &buf, &len) == -1)
+			fail_msg("%s level %d: %s", cases[i].tmpl,
+			    cases[i].level, jcs_ctx_message(ctx));
+		s = strndup((char *)buf, len);
+		for (size_t w = 0; w < 3; w++)
+			if (strstr(s, cases[i].want[w]) == NULL)
+				fail_msg("%s level %d: lacks %s", cases[i].tmpl,
+				    cases[i].level, cases[i].want[w]);
+		if (strstr(s, cases[i].lacks) != NULL)
+			fail_msg("%s level %d: shows %s", cases[i].tmpl,
+			    cases[i].level, cases[i].lacks);
+		free(s);
+		jcs_free(buf);
+		/* and a JC-STAR label is refused */
+		assert_int_equal(jcs_render_svg(ctx, t, ref, payload, &buf,
+		    &len), -1);
+		assert_err(ctx, JCS_ERR_INVALID_ARG);
+		assert_msg(ctx, "labels; this label is JC-STAR");
+		jcs_template_free(t);
 		jcs_free(payload);
 		jcs_label_free(l);
 	}
@@ -1155,6 +1289,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_all_templates),
 		cmocka_unit_test(test_fields_and_fonts),
+		cmocka_unit_test(test_scheme_marks),
 		cmocka_unit_test(test_svg_escaping),
 		cmocka_unit_test(test_bad_templates),
 		cmocka_unit_test(test_template_files),

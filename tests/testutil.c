@@ -167,3 +167,48 @@ tu_ref_fields(void)
 	f.support_until = tu_time("2030-03-31");
 	return f;
 }
+
+jcs_label_fields
+tu_scheme_fields(int scheme, int level)
+{
+	static const char *const labs[] = {
+		[JCS_SCHEME_JCSTAR] = "Japan Test Lab",
+		[JCS_SCHEME_CLS] = "Singapore Test Lab",
+		[JCS_SCHEME_PSTI] = "UK Test Lab",
+		[JCS_SCHEME_CYBER_TRUST_MARK] = "CyberLAB Test",
+		[JCS_SCHEME_CRA] = "Notified Body 1234",
+	};
+	const jcs_profile *p = jcs_schemes_find(jcs_schemes_builtin(),
+	    scheme);
+	jcs_label_fields f = tu_ref_fields();
+
+	if (p == NULL || scheme < 1 ||
+	    scheme >= (int)(sizeof(labs) / sizeof(labs[0])))
+		fail_msg("no built-in profile for scheme %d", scheme);
+	f.scheme = scheme;
+	f.level = level;
+	if (p->third_party_from > 0 && level >= p->third_party_from)
+		f.lab = labs[scheme];
+	return f;
+}
+
+int
+tu_template_scheme(const char *path)
+{
+	size_t len;
+	char *buf = (char *)tu_read(path, &len), *line, *save = NULL;
+	char sect[32] = "", name[64];
+	int scheme = 0;
+
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, " [%31[a-z]]", sect) == 1)
+			continue;
+		if (strcmp(sect, "label") == 0 &&
+		    sscanf(line, " scheme = %63s", name) == 1 &&
+		    (scheme = jcs_scheme_from_name(name)) == 0)
+			fail_msg("%s: unknown scheme '%s'", path, name);
+	}
+	free(buf);
+	return scheme;
+}

@@ -44,5 +44,11 @@ void tu_assert_msg(const jcs_ctx *ctx, const char *needle, const char *file,
     int line);
 /* The reference label's fields (docs/FORMAT.md). */
 jcs_label_fields tu_ref_fields(void);
+/* The reference label's fields as a label of scheme at level, naming a test
+ * lab when the built-in profile wants one at that level (third_party_from). */
+jcs_label_fields tu_scheme_fields(int scheme, int level);
+/* The scheme a template file renders: its [label] scheme key, read as
+ * docs/TEMPLATES.md says; 0 if it has none. Fails the test on a bad name. */
+int tu_template_scheme(const char *path);
 
 #endif
