@@ -52,7 +52,7 @@ ASAN_LIB_OBJ = $(LIB_SRC:libjcstar/%.c=$(B)/asan/lib/%.o) \
 
 .PHONY: all check check-build test-unit test-asan test-cli test-example \
         test-install test-symbols test-web demo bench install uninstall clean deps vectors \
-        fuzz fuzz-build
+        fuzz fuzz-build test-fuzz
 
 all: $(B)/jcstar $(B)/libjcstar.a $(B)/libjcstar.so.$(SOVERSION) $(B)/jcstar.pc
 
@@ -137,7 +137,7 @@ $(B)/example: docs/example.c $(B)/libjcstar.so.$(SOVERSION)
 check: deps
 	@$(MAKE) --no-print-directory check-build
 	@$(MAKE) --no-print-directory test-unit test-asan test-symbols \
-	    test-example test-install test-cli test-web
+	    test-example test-install test-cli test-web test-fuzz
 
 check-build: all $(TEST_NAMES:%=$(B)/tests/%) $(TEST_NAMES:%=$(B)/asan/tests/%) \
              $(B)/asan/jcstar $(B)/example
@@ -230,11 +230,26 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(B)/fuzz/libjcstar.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Ilibjcstar -o $@ $< \
 	    $(B)/fuzz/libjcstar.a $(DEP_LIBS)
 
+# jcstar serve's request handling: the command's files with main() renamed
+# (fuzz_http.c includes cmd_serve.c itself, for its static server state)
+FUZZ_CLI_SRC = $(filter-out cli/cmd_serve.c,$(CLI_SRC))
+$(B)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(CLI_SRC) cli/cli.h \
+    $(B)/fuzz/libjcstar.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Ilibjcstar -Icli \
+	    $$($(PKG_CONFIG) --cflags $(CLI_PKGS)) -Dmain=jcstar_cli_main \
+	    -o $@ $< $(FUZZ_CLI_SRC) $(B)/fuzz/libjcstar.a $(DEP_LIBS) \
+	    $$($(PKG_CONFIG) --libs $(CLI_PKGS)) -pthread
+
 fuzz-build: $(FUZZ_NAMES:%=$(B)/fuzz/%) $(B)/jcstar
 
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-build
 	@scripts/fuzz $(FUZZ_TIME)
+
+# make check: every fuzz target for 30 s (two at a time)
+test-fuzz: fuzz-build
+	@echo "== fuzz targets, 30 s each"
+	@scripts/fuzz 30
 
 # Regenerates the committed test vectors (tests/vectors/README.md).
 vectors: $(B)/tests/gen_vectors
