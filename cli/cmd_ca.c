@@ -320,9 +320,13 @@ web_write(const char *path, const void *data, size_t len)
 	if ((f = fopen(tmp, "wb")) == NULL)
 		return fail_usage("trust export: cannot create %s: %s", tmp,
 		    strerror(errno));
-	if ((len > 0 && fwrite(data, 1, len, f) != len) || fclose(f) != 0) {
-		if (len > 0)
-			(void)fclose(f);
+	if (len > 0 && fwrite(data, 1, len, f) != len) {
+		(void)fclose(f);
+		(void)unlink(tmp);
+		return fail_usage("trust export: cannot write %s", tmp);
+	}
+	/* fclose once, whatever it returns */
+	if (fclose(f) != 0) {
 		(void)unlink(tmp);
 		return fail_usage("trust export: cannot write %s", tmp);
 	}

@@ -281,8 +281,9 @@ basis_input(const char *arg, uint8_t **buf, size_t *len)
 	if (ferror(f) || *len > (size_t)st.st_size) {
 		fclose(f);
 		free(*buf);
-		return fail_usage("--basis: cannot read %s (or it changed)",
-		    arg);
+		*buf = NULL;
+		fail_usage("--basis: cannot read %s (or it changed)", arg);
+		return EXIT_USAGE;
 	}
 	fclose(f);
 	(*buf)[*len] = '\0';

@@ -341,6 +341,7 @@ write_key_and_cert(jcs_ctx *ctx, const char *keypath, const char *certpath,
 	rc = jcs_write_secret_file(ctx, keypath, pem, len);
 	OPENSSL_cleanse(pem, len);
 	free(pem);
+	pem = NULL;
 	if (rc == -1)
 		return -1;
 	if (cert_to_pem(ctx, cert, &pem, &len) == -1) {
@@ -605,10 +606,11 @@ load_signers(jcs_ctx *ctx, jcs_ca *ca)
 		struct ca_signer *ns, *s;
 		uint8_t id[JCS_KEYID_LEN];
 		int n;
-		char tail;
 
-		if (sscanf(de->d_name, "%4d.cr%c", &n, &tail) != 2 ||
-		    tail != 't' || strlen(de->d_name) != 8 || n < 1)
+		/* NNNN.crt, NNNN from 0001 */
+		if (strlen(de->d_name) != 8 ||
+		    strcmp(de->d_name + 4, ".crt") != 0 ||
+		    jcs_parse_int(de->d_name, 4, 1, 9999, &n) == -1)
 			continue;
 		if (ca->n_signers == MAX_SIGNERS)
 			break;
@@ -774,8 +776,8 @@ rotate(jcs_ctx *ctx, jcs_ca *ca, const char *profile_dir,
 			goto done;
 		rc = -1;
 		{
-			char *pem;
-			size_t plen;
+			char *pem = NULL;
+			size_t plen = 0;
 
 			if (cert_to_pem(ctx, cert, &pem, &plen) == -1) {
 				unlink(kpath);

@@ -912,7 +912,7 @@ jcs_label_check_sig(jcs_ctx *ctx, const jcs_label *l, EVP_PKEY *pkey,
 	EVP_MD_CTX *mctx = NULL;
 	const uint8_t *tbs;
 	size_t tbslen;
-	int nid, alg, rc = -1;
+	int nid = NID_undef, alg, rc = -1;
 
 	if (l->der == NULL)
 		return jcs_fail(ctx, JCS_ERR_INVALID_ARG,

@@ -162,7 +162,7 @@ rec_line(jcs_ctx *ctx, void *arg, const char *file, unsigned line, char **f,
 {
 	jcs_recognition *rec = arg;
 	jcs_recognition_line *l = &rec->v[rec->n];
-	int lo, hi;
+	int lo = 0, hi = 0;
 
 	if (n < 5)
 		return jcs_fail_at(ctx, JCS_ERR_PROFILE, file, (int)line,

@@ -337,12 +337,15 @@ zbar_collect(jcs_ctx *ctx, const struct grey *img)
 		goto nomem;
 	for (sym = zbar_image_first_symbol(zi); sym != NULL;
 	    sym = zbar_symbol_next(sym)) {
-		struct jcs_scan_code *c = &scan->codes[scan->count];
+		struct jcs_scan_code *c;
 		const char *data = zbar_symbol_get_data(sym);
 		size_t len = zbar_symbol_get_data_length(sym);
 
 		if (zbar_symbol_get_type(sym) != ZBAR_QRCODE)
 			continue;
+		if (scan->count == n)
+			break; /* no more than counted above */
+		c = &scan->codes[scan->count];
 		if ((c->text = malloc(len + 1)) == NULL)
 			goto nomem;
 		if (len > 0)

@@ -498,7 +498,7 @@ parse_profile(jcs_ctx *ctx, jcs_schemes *set, const char *file, char *buf,
 		    ve[-1] == '\t'); ve--)
 			;
 		*ve = '\0';
-		if (*k == '\0')
+		if (ke == k)
 			return PFAIL(ctx, &d, lineno, "a key is missing before "
 			    "'='");
 		if (set_key(ctx, &d, lineno, k, v) == -1)

@@ -931,7 +931,7 @@ check_revocation(jcs_ctx *ctx, const jcs_trust *t, const struct signer *s,
 	const struct root *r = &t->roots[s->root];
 	const struct revoked *hit;
 	struct revoked key;
-	uint8_t serial[JCS_MAX_SERIAL];
+	uint8_t serial[JCS_MAX_SERIAL] = { 0 };
 	size_t n = strlen(hex) / 2;
 	char a[32], b[32], root[256];
 
@@ -1107,10 +1107,13 @@ jcs_verify(jcs_ctx *ctx, const jcs_trust *t, const jcs_label *l,
 		const jcs_requirement *req = opts->n_require > 0 ?
 		    opts->require : &one;
 		size_t n = opts->n_require > 0 ? opts->n_require : 1;
+		jcs_decision local, *d = &local;
+		int rc;
 
-		jcs_decision local, *d = ctx != NULL ? &ctx->decision : &local;
-
-		int rc = jcs_decide(ctx, opts->recognition, f, at, req, n, d);
+		if (ctx != NULL)
+			d = &ctx->decision;
+		memset(d, 0, sizeof(*d));
+		rc = jcs_decide(ctx, opts->recognition, f, at, req, n, d);
 
 		/* the decision is kept when it is "not met" too */
 		if (ctx != NULL)
