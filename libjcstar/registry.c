@@ -24,6 +24,8 @@
 
 #define REGISTRY_APP_ID 0x4a435352 /* "JCSR" */
 #define REGISTRY_VERSION 2
+/* how long a writer waits for another one: 30 s, or $JCSTAR_LOCK_TIMEOUT
+ * seconds (0 to 3600) */
 #define BUSY_TIMEOUT_MS 30000
 #define ZERO_HASH \
 	"0000000000000000000000000000000000000000000000000000000000000000"
@@ -32,7 +34,20 @@ struct jcs_registry {
 	sqlite3 *db;
 	char path[PATH_MAX];
 	int in_txn;
+	int busy_ms;
 };
+
+static int
+busy_timeout_ms(void)
+{
+	const char *e = getenv("JCSTAR_LOCK_TIMEOUT");
+	int s;
+
+	if (e != NULL && *e != '\0' &&
+	    jcs_parse_int(e, strlen(e), 0, 3600, &s) == 0)
+		return s * 1000;
+	return BUSY_TIMEOUT_MS;
+}
 
 static const char schema[] =
 "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
@@ -100,7 +115,8 @@ db_fail(jcs_ctx *ctx, struct jcs_registry *r, const char *what)
 	if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
 		return jcs_fail(ctx, JCS_ERR_REGISTRY,
 		    "%s: %s: the registry is locked by another process "
-		    "(waited %d s)", r->path, what, BUSY_TIMEOUT_MS / 1000);
+		    "(waited %d s; try again when it is done, or raise "
+		    "JCSTAR_LOCK_TIMEOUT)", r->path, what, r->busy_ms / 1000);
 	if ((code & 0xff) == SQLITE_IOERR)
 		return jcs_fail(ctx, JCS_ERR_IO, "%s: %s: %s", r->path, what,
 		    msg);
@@ -233,7 +249,8 @@ registry_open(jcs_ctx *ctx, const char *dir, int create)
 			jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
 		goto err;
 	}
-	sqlite3_busy_timeout(r->db, BUSY_TIMEOUT_MS);
+	r->busy_ms = busy_timeout_ms();
+	sqlite3_busy_timeout(r->db, r->busy_ms);
 	sqlite3_extended_result_codes(r->db, 1);
 	if (exists) {
 		if (pragma_int(ctx, r, "PRAGMA application_id", &app) == -1 ||

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# tests/cli_faults.sh - issuance when things go wrong underneath: the
+# registry locked by another process for longer than the timeout, the disk
+# filling up in the middle of a batch, the HSM token disappearing in the
+# middle of a batch. Each must end with a clear error and exit status 2, a
+# consistent registry (integrity check, audit chain, every written label
+# recorded) and a batch that resumes to completion once the fault is gone.
+# Run by `make test-cli` as JCSTAR=/abs/path/jcstar tests/cli_faults.sh.
+# Needs: sqlite3, mount (tmpfs: run as root), softhsm2, opensc.
+
+. "$(dirname "$0")/lib-cli.sh"
+
+REG=(--scheme jcstar --level 1 --vendor V --product P --model M)
+units() { # FILE FROM TO
+	{ echo unit_serial; seq -f "U%06g" "$2" "$3"; } > "$1"
+}
+count() { sqlite3 "$1/registry.db" "SELECT count(*) FROM labels"; }
+consistent() { # CA OUTDIR: the registry is whole and every file recorded
+	local ca=$1 out=$2 rec files
+	check "$ca: integrity_check ok" \
+	    test "$(sqlite3 "$ca/registry.db" 'PRAGMA integrity_check')" = ok
+	expect_rc 0 "$ca: the audit chain is intact" "$J" audit verify --ca "$ca"
+	rec=$(count "$ca")
+	files=$(find "$out" -name '*.der' -size +0 | wc -l)
+	check "$ca: every label file is recorded ($files files, $rec rows)" \
+	    test "$files" -le "$rec"
+	check "$ca: no temporary files are left" \
+	    test "$(find "$out" -name '*.tmp*' | wc -l)" -eq 0
+}
+
+# ---- the registry locked beyond the timeout --------------------------------
+
+"$J" ca init --dir ca --name "Fault Body" -q
+"$J" register --ca ca --reg-id R-1 "${REG[@]}" -q
+# another process holds the write lock for 6 seconds
+(echo "BEGIN IMMEDIATE; INSERT INTO meta VALUES ('held', 'x');";
+    sleep 6; echo "ROLLBACK;") | sqlite3 ca/registry.db &
+HOLDER=$!
+sleep 1
+expect_rc 2 "issue waits JCSTAR_LOCK_TIMEOUT, then stops" \
+    env JCSTAR_LOCK_TIMEOUT=1 "$J" issue --ca ca --reg-id R-1 \
+    --unit-serial A1 -o a1.der
+expect_err_contains "the registry is locked by another process (waited 1 s"
+expect_true "no label file was written" no_file a1.der
+units u1.csv 1 300
+mkdir out1
+expect_rc 2 "a batch under the lock stops too" \
+    env JCSTAR_LOCK_TIMEOUT=1 "$J" issue --ca ca --reg-id R-1 \
+    --batch u1.csv --out-dir out1
+expect_err_contains "locked by another process"
+expect_rc 2 "an out-of-range JCSTAR_LOCK_TIMEOUT falls back to the default" \
+    env JCSTAR_LOCK_TIMEOUT=99999 "$J" list --ca ca --reg-id NONE --status bogus
+wait "$HOLDER"
+expect_rc 0 "with the lock released, the same issue succeeds" \
+    "$J" issue --ca ca --reg-id R-1 --unit-serial A1 -o a1.der
+expect_rc 0 "and the batch runs" \
+    "$J" issue --ca ca --reg-id R-1 --batch u1.csv --out-dir out1 -q
+check "300 units and 1 more issued" test "$(count ca)" -eq 301
+consistent ca out1
+
+# ---- the disk fills up in the middle of a batch, then grows --------------
+
+mkdir small
+mount -t tmpfs -o size=700k tmpfs small
+"$J" ca init --dir small/ca --name "Small Body" -q
+"$J" register --ca small/ca --reg-id R-2 "${REG[@]}" -q
+units u2.csv 1 4000
+mkdir small/out
+expect_rc 2 "a batch on a full disk stops with a clear error" \
+    "$J" issue --ca small/ca --reg-id R-2 --batch u2.csv --out-dir small/out
+expect_err_contains "No space left on device"
+BEFORE=$(count small/ca)
+check "it stopped part of the way ($BEFORE of 4000)" test "$BEFORE" -lt 4000
+consistent small/ca small/out
+mount -o remount,size=64m small
+expect_rc 0 "with room again, the same batch resumes" \
+    "$J" issue --ca small/ca --reg-id R-2 --batch u2.csv --out-dir small/out
+check "every unit issued exactly once" test "$(count small/ca)" -eq 4000
+check "one file per unit" \
+    test "$(find small/out -name '*.der' -size +0 | wc -l)" -eq 4000
+consistent small/ca small/out
+umount small
+
+# ---- the HSM token disappears in the middle of a batch ------------------
+
+MODULE=/usr/lib/softhsm/libsofthsm2.so
+mkdir tokens
+printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' \
+    "$W" > softhsm2.conf
+export SOFTHSM2_CONF=$W/softhsm2.conf
+check "a SoftHSM2 token" softhsm2-util --init-token --free \
+    --label fault-test --so-pin 1234 --pin 5678
+check "a P-256 key in it" pkcs11-tool --module "$MODULE" \
+    --token-label fault-test --login --pin 5678 --keypairgen \
+    --key-type EC:prime256v1 --label signer --id 01
+printf '5678\n' > pin
+URI="pkcs11:token=fault-test;object=signer;type=private?module-path=$MODULE&pin-source=$W/pin"
+"$J" ca init --dir hsm --name "HSM Body" -q
+expect_rc 0 "the CA signs with the HSM key" "$J" ca rotate --dir hsm --key "$URI"
+"$J" register --ca hsm --reg-id R-3 "${REG[@]}" -q
+units u3.csv 1 3000
+mkdir out3
+"$J" issue --ca hsm --reg-id R-3 --batch u3.csv --out-dir out3 \
+    > batch3.out 2> batch3.err &
+BATCH=$!
+# take the token away once some labels are recorded
+for _ in $(seq 1 600); do
+	n=$(count hsm 2>/dev/null || echo 0)
+	[ "${n:-0}" -ge 300 ] && break
+	kill -0 "$BATCH" 2>/dev/null || break
+	sleep 0.05
+done
+mv tokens tokens.away
+wait "$BATCH"
+RC=$?
+check "the batch stops with exit status 2 (got $RC)" test "$RC" -eq 2
+check "saying why: $(head -n 1 batch3.err | cut -c1-200)" \
+    grep -qiE "sign|token|pkcs11|key" batch3.err
+MID=$(count hsm)
+check "part of the batch was issued ($MID of 3000)" test "$MID" -lt 3000
+consistent hsm out3
+mv tokens.away tokens
+expect_rc 0 "with the token back, the same batch resumes" \
+    "$J" issue --ca hsm --reg-id R-3 --batch u3.csv --out-dir out3
+check "every unit issued exactly once" test "$(count hsm)" -eq 3000
+consistent hsm out3
+"$J" trust export --ca hsm -o hsm-trust.pem -q
+expect_rc 0 "a label signed before the fault verifies" \
+    "$J" verify --trust hsm-trust.pem out3/U000001.der
+expect_rc 0 "a label signed after it verifies" \
+    "$J" verify --trust hsm-trust.pem out3/U003000.der
+
+cli_summary
