@@ -52,7 +52,7 @@ ASAN_LIB_OBJ = $(LIB_SRC:libjcstar/%.c=$(B)/asan/lib/%.o) \
 
 .PHONY: all check check-build test-unit test-asan test-cli test-example \
         test-install test-symbols test-web demo bench install uninstall clean deps vectors \
-        fuzz fuzz-build test-fuzz
+        fuzz fuzz-build test-fuzz analyze test-valgrind
 
 all: $(B)/jcstar $(B)/libjcstar.a $(B)/libjcstar.so.$(SOVERSION) $(B)/jcstar.pc
 
@@ -245,6 +245,18 @@ fuzz-build: $(FUZZ_NAMES:%=$(B)/fuzz/%) $(B)/jcstar
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-build
 	@scripts/fuzz $(FUZZ_TIME)
+
+# Static analysis: cppcheck and clang-tidy, zero findings (scripts/analyze;
+# configuration and the reasons for every suppression: .clang-tidy,
+# tests/cppcheck.supp).
+analyze: $(B)/gen/builtin.c
+	@scripts/analyze
+
+# The CLI tests once more with jcstar under valgrind memcheck: zero errors,
+# zero definite leaks (scripts/test-valgrind).
+test-valgrind: $(B)/jcstar $(B)/tests/make_qr_png
+	@echo "== CLI tests under valgrind memcheck"
+	@scripts/test-valgrind
 
 # make check: every fuzz target for 30 s (two at a time)
 test-fuzz: fuzz-build
