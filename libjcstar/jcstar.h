@@ -427,7 +427,11 @@ double jcs_template_module_mm(const jcs_template *tmpl);
  * 72-2400, an unsigned label, a payload that does not carry this label, a
  * label of another scheme than the template's); JCS_ERR_NOT_PAYLOAD or
  * JCS_ERR_BAD_PAYLOAD (payload text); JCS_ERR_TOO_LARGE (over 100
- * megapixels); JCS_ERR_NOMEM; JCS_ERR_IO. */
+ * megapixels); JCS_ERR_NOMEM; JCS_ERR_IO.
+ * The template keeps its fonts, rasterised glyphs and drawn texts for the
+ * next render (freed with it), which makes a batch fast; the output does not
+ * depend on what was rendered before. Threads may share a template: a
+ * render that finds another thread using that state works without it. */
 int jcs_render_png(jcs_ctx *ctx, const jcs_template *tmpl,
     const jcs_label *label, const char *payload, int dpi, uint8_t **out,
     size_t *outlen);

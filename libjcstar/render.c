@@ -10,12 +10,20 @@
  * resampled. The PNG is greyscale (1, 2, 4 or 8 bits) when every colour is a
  * grey, else a palette; text is anti-aliased with 16 coverage levels, so
  * black text on white gives a 4-bit greyscale file.
+ *
+ * Speed (make bench): a template keeps, from one render to the next, its
+ * FreeType faces, the glyphs FreeType rasterised (keyed by face, glyph,
+ * size, dpi and sub-pixel offset: a kept glyph is the very bitmap FreeType
+ * would make again), each text element's last drawing (keyed by its
+ * expanded text and the dpi) and its canvas. The output is the same, byte
+ * for byte, as with a template loaded for one render.
  */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <pthread.h>
 #include <png.h>
 #include <ft2build.h>
 #include FT_FREETYPE_H
@@ -57,6 +65,261 @@ fontset_free(struct fontset *fs)
 	if (fs->lib != NULL)
 		FT_Done_FreeType(fs->lib);
 	memset(fs, 0, sizeof(*fs));
+}
+
+/* ---- what a template keeps between renders --------------------------- */
+
+#define GC_SLOTS 4096              /* glyph cache slots, a power of two */
+#define GC_MAX_GLYPHS (GC_SLOTS / 2)
+#define GC_MAX_BYTES (4L << 20)    /* of bitmaps, before it starts over */
+#define GC_MAX_GLYPH (64L * 1024)  /* a bigger bitmap is not kept */
+#define KEEP_MAX (16L << 20)       /* a bigger buffer or text is not kept */
+
+/* A glyph's coverage bitmap, placed from the pen position (top is up). */
+struct gbitmap {
+	long left, top;
+	unsigned w, h;
+	int pitch;
+	const uint8_t *px;
+};
+
+/* What makes FreeType's bitmap: the face, the glyph, the size, the
+ * resolution and the outline's sub-pixel offset (1/64 pixel). */
+struct gkey {
+	FT_Face face;
+	FT_UInt index;
+	FT_F26Dot6 pt64;
+	int dpi;
+	FT_Pos dx, dy;
+};
+
+struct gslot {
+	struct gkey k;       /* k.face NULL: a free slot */
+	struct gbitmap bm;   /* bm.px is px, pitch == w */
+	uint8_t *px;
+};
+
+/* Open addressing, linear probing; when full it empties and starts over
+ * (a batch renders the same few glyphs again and again). */
+struct gcache {
+	struct gslot *slot;  /* GC_SLOTS, allocated on first use */
+	size_t n;
+	long bytes;
+};
+
+/* A text element as last drawn: the canvas pixels it covers and how much
+ * (1 to AA_LEVELS), in canvas order. The layout is a function of the
+ * expanded text (and the template), so the text and the resolution are the
+ * key: a batch, whose labels differ in a line or two, redraws only those. */
+struct textcache {
+	char *text;          /* NULL: nothing kept */
+	int dpi;
+	size_t n;
+	uint32_t *off;       /* n offsets into the canvas */
+	uint8_t *lv;         /* n levels */
+};
+
+struct jcs_render_cache {
+	pthread_mutex_t lock;
+	int has_lock;        /* 0 for a render's private cache */
+	struct fontset fs;   /* FreeType and the faces, opened on first use */
+	struct gcache gc;
+	struct textcache tc[JCS_TMPL_MAX_ELEMENTS];
+	uint8_t *px, *cov;   /* the canvas, a text's coverage mask */
+	size_t px_cap, cov_cap;
+};
+
+static void
+gcache_clear(struct gcache *gc)
+{
+	if (gc->slot != NULL)
+		for (size_t i = 0; i < GC_SLOTS; i++) {
+			free(gc->slot[i].px);
+			memset(&gc->slot[i], 0, sizeof(gc->slot[i]));
+		}
+	gc->n = 0;
+	gc->bytes = 0;
+}
+
+static size_t
+gkey_hash(const struct gkey *k)
+{
+	uint64_t h = (uint64_t)(uintptr_t)k->face;
+
+	h = h * 1000003u ^ k->index;
+	h = h * 1000003u ^ (uint64_t)k->pt64;
+	h = h * 1000003u ^ (uint64_t)k->dpi;
+	h = h * 1000003u ^ (uint64_t)(k->dx + 64);
+	h = h * 1000003u ^ (uint64_t)(k->dy + 64);
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9u;
+	h ^= h >> 29;
+	return (size_t)(h & (GC_SLOTS - 1));
+}
+
+static int
+gkey_eq(const struct gkey *a, const struct gkey *b)
+{
+	return a->face == b->face && a->index == b->index &&
+	    a->pt64 == b->pt64 && a->dpi == b->dpi && a->dx == b->dx &&
+	    a->dy == b->dy;
+}
+
+/* Returns the slot of k, or the free slot where it goes; NULL without a
+ * table. */
+static struct gslot *
+gcache_find(struct gcache *gc, const struct gkey *k)
+{
+	size_t i;
+
+	if (gc->slot == NULL)
+		return NULL;
+	for (i = gkey_hash(k); gc->slot[i].k.face != NULL &&
+	    !gkey_eq(&gc->slot[i].k, k); i = (i + 1) & (GC_SLOTS - 1))
+		;
+	return &gc->slot[i];
+}
+
+/* Keeps a copy of bitmap bm under k. Returns the kept copy, or NULL when
+ * it is not kept (too big, out of memory: the caller uses bm itself). */
+static const struct gbitmap *
+gcache_put(struct gcache *gc, const struct gkey *k, const struct gbitmap *bm)
+{
+	long size = (long)bm->w * (long)bm->h;
+	struct gslot *s;
+	uint8_t *px;
+
+	if (size > GC_MAX_GLYPH)
+		return NULL;
+	if (gc->slot == NULL &&
+	    (gc->slot = calloc(GC_SLOTS, sizeof(*gc->slot))) == NULL)
+		return NULL;
+	if (gc->n == GC_MAX_GLYPHS || gc->bytes + size > GC_MAX_BYTES)
+		gcache_clear(gc);
+	if ((px = malloc(size > 0 ? (size_t)size : 1)) == NULL)
+		return NULL;
+	for (unsigned r = 0; r < bm->h; r++)
+		memcpy(px + (size_t)r * bm->w, bm->px + (long)r * bm->pitch,
+		    bm->w);
+	s = gcache_find(gc, k);
+	s->k = *k;
+	s->bm = *bm;
+	s->bm.pitch = (int)bm->w;
+	s->bm.px = s->px = px;
+	gc->n++;
+	gc->bytes += size;
+	return &s->bm;
+}
+
+jcs_render_cache *
+jcs_render_cache_new(void)
+{
+	jcs_render_cache *rc = calloc(1, sizeof(*rc));
+
+	if (rc == NULL)
+		return NULL;
+	if (pthread_mutex_init(&rc->lock, NULL) != 0) {
+		free(rc);
+		return NULL;
+	}
+	rc->has_lock = 1;
+	return rc;
+}
+
+static void
+textcache_free(struct textcache *tc)
+{
+	free(tc->text);
+	free(tc->off);
+	free(tc->lv);
+	memset(tc, 0, sizeof(*tc));
+}
+
+/* Frees what the cache holds, not the cache itself. */
+static void
+cache_empty(jcs_render_cache *rc)
+{
+	gcache_clear(&rc->gc);
+	free(rc->gc.slot);
+	rc->gc.slot = NULL;
+	for (size_t i = 0; i < JCS_TMPL_MAX_ELEMENTS; i++)
+		textcache_free(&rc->tc[i]);
+	fontset_free(&rc->fs);
+	free(rc->px);
+	free(rc->cov);
+	rc->px = rc->cov = NULL;
+	rc->px_cap = rc->cov_cap = 0;
+}
+
+/* Drops what is too big to keep: the canvas of a poster at 2400 dpi is
+ * 100 MB. */
+static void
+cache_trim(jcs_render_cache *rc)
+{
+	if (rc->px_cap > (size_t)KEEP_MAX) {
+		free(rc->px);
+		rc->px = NULL;
+		rc->px_cap = 0;
+	}
+	if (rc->cov_cap > (size_t)KEEP_MAX) {
+		free(rc->cov);
+		rc->cov = NULL;
+		rc->cov_cap = 0;
+	}
+	for (size_t i = 0; i < JCS_TMPL_MAX_ELEMENTS; i++)
+		if (rc->tc[i].n > (size_t)KEEP_MAX / 5)
+			textcache_free(&rc->tc[i]);
+}
+
+void
+jcs_render_cache_free(jcs_render_cache *rc)
+{
+	if (rc == NULL)
+		return;
+	cache_empty(rc);
+	if (rc->has_lock)
+		pthread_mutex_destroy(&rc->lock);
+	free(rc);
+}
+
+/* The template's cache if no other thread is rendering with it, else own
+ * (emptied): a template may be shared between threads, and each render
+ * gives the same bytes with either. */
+static jcs_render_cache *
+cache_take(const jcs_template *t, jcs_render_cache *own)
+{
+	memset(own, 0, sizeof(*own));
+	if (t->cache != NULL && pthread_mutex_trylock(&t->cache->lock) == 0)
+		return t->cache;
+	return own;
+}
+
+static void
+cache_give(jcs_render_cache *rc)
+{
+	if (rc == NULL)
+		return;
+	if (rc->has_lock) {
+		cache_trim(rc);
+		pthread_mutex_unlock(&rc->lock);
+	} else {
+		cache_empty(rc);
+	}
+}
+
+/* Returns a buffer of at least need bytes, kept in *p, or NULL. */
+static uint8_t *
+buf_grow(uint8_t **p, size_t *cap, size_t need)
+{
+	uint8_t *np;
+
+	if (need <= *cap)
+		return *p;
+	if ((np = realloc(*p, need)) == NULL)
+		return NULL;
+	*p = np;
+	*cap = need;
+	return np;
 }
 
 static int
@@ -305,7 +568,8 @@ struct job {
 	const jcs_template *t;
 	const jcs_label *label;
 	jcs_qr *qr;
-	struct fontset fs;
+	jcs_render_cache *rc;  /* the template's, or own */
+	jcs_render_cache own;
 	struct layout lo[JCS_TMPL_MAX_ELEMENTS];
 };
 
@@ -315,7 +579,8 @@ job_free(struct job *j)
 	for (size_t i = 0; i < JCS_TMPL_MAX_ELEMENTS; i++)
 		layout_free(&j->lo[i]);
 	jcs_qr_free(j->qr);
-	fontset_free(&j->fs);
+	cache_give(j->rc);
+	j->rc = NULL;
 }
 
 /* Checks the arguments, that the payload carries this label, makes the QR
@@ -333,6 +598,7 @@ job_prepare(jcs_ctx *ctx, struct job *j, const jcs_template *t,
 	memset(j, 0, sizeof(*j));
 	j->t = t;
 	j->label = label;
+	j->rc = &j->own;       /* empty; the template's is taken below */
 	if (t == NULL || label == NULL || payload == NULL || t->qr == NULL)
 		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "render needs a "
 		    "template, a label and its payload");
@@ -356,9 +622,10 @@ job_prepare(jcs_ctx *ctx, struct job *j, const jcs_template *t,
 		    "another label than the one whose fields are drawn");
 	if ((j->qr = jcs_qr_encode(ctx, payload, t->qr->ec)) == NULL)
 		return -1;
+	j->rc = cache_take(t, &j->own);
 	for (size_t i = 0; i < t->n; i++)
 		if (t->el[i].kind == JCS_EL_TEXT &&
-		    layout_text(ctx, &j->fs, t, &t->el[i], label,
+		    layout_text(ctx, &j->rc->fs, t, &t->el[i], label,
 		    &j->lo[i]) == -1)
 			return -1;
 	return 0;
@@ -469,18 +736,32 @@ draw_rect(jcs_ctx *ctx, struct canvas *cv, const jcs_template *t,
 struct mask {
 	long x0, y0, w, h;
 	uint8_t *cov;
+	long bx0, by0, bx1, by1; /* the part glyphs touched, in the mask */
 };
 
 static void
-mask_add(struct mask *mk, const FT_Bitmap *bm, long left, long top)
+mask_add(struct mask *mk, const struct gbitmap *bm, long left, long top)
 {
-	for (unsigned r = 0; r < bm->rows; r++) {
+	long x0 = left - mk->x0, y0 = top - mk->y0;
+	long x1 = x0 + (long)bm->w, y1 = y0 + (long)bm->h;
+
+	x0 = x0 < 0 ? 0 : x0;
+	y0 = y0 < 0 ? 0 : y0;
+	x1 = x1 > mk->w ? mk->w : x1;
+	y1 = y1 > mk->h ? mk->h : y1;
+	if (x0 < x1 && y0 < y1) {
+		mk->bx0 = x0 < mk->bx0 ? x0 : mk->bx0;
+		mk->by0 = y0 < mk->by0 ? y0 : mk->by0;
+		mk->bx1 = x1 > mk->bx1 ? x1 : mk->bx1;
+		mk->by1 = y1 > mk->by1 ? y1 : mk->by1;
+	}
+	for (unsigned r = 0; r < bm->h; r++) {
 		long y = top + (long)r - mk->y0;
-		const uint8_t *src = bm->buffer + (long)r * bm->pitch;
+		const uint8_t *src = bm->px + (long)r * bm->pitch;
 
 		if (y < 0 || y >= mk->h)
 			continue;
-		for (unsigned c = 0; c < bm->width; c++) {
+		for (unsigned c = 0; c < bm->w; c++) {
 			long x = left + (long)c - mk->x0;
 			uint8_t *p;
 
@@ -492,50 +773,100 @@ mask_add(struct mask *mk, const FT_Bitmap *bm, long left, long top)
 	}
 }
 
-/* Blends the mask in ink onto the canvas. Returns 0, or -1 past 256
- * colours. */
+/* Blends a text's levels in ink onto the canvas. Returns 0, or -1 past
+ * 256 colours. */
 static int
-mask_blend(struct canvas *cv, const struct mask *mk, jcs_rgb ink,
+blend_levels(struct canvas *cv, const struct textcache *tc, jcs_rgb ink,
     int ink_idx)
 {
-	for (long my = 0; my < mk->h; my++) {
-		long y = mk->y0 + my;
+	/* the blend of palette entry u with q levels of ink: index + 1, or
+	 * 0 until first needed (so the palette fills in the same order) */
+	uint16_t memo[256][AA_LEVELS];
 
-		if (y < 0 || y >= cv->h)
+	memset(memo, 0, sizeof(memo));
+	for (size_t k = 0; k < tc->n; k++) {
+		uint8_t *p = cv->px + tc->off[k];
+		unsigned q = tc->lv[k];
+		jcs_rgb u, b;
+		int idx;
+
+		if (q == AA_LEVELS) {
+			*p = (uint8_t)ink_idx;
 			continue;
-		for (long mx = 0; mx < mk->w; mx++) {
-			long x = mk->x0 + mx;
-			unsigned q = ((unsigned)mk->cov[my * mk->w + mx] *
-			    AA_LEVELS + 127) / 255;
-			uint8_t *p;
-			jcs_rgb u, b;
-			int idx;
-
-			if (x < 0 || x >= cv->w || q == 0)
-				continue;
-			p = cv->px + (size_t)y * (size_t)cv->w + (size_t)x;
-			if (q == AA_LEVELS) {
-				*p = (uint8_t)ink_idx;
-				continue;
-			}
-			u = cv->pal[*p];
-			b.r = (uint8_t)((u.r * (AA_LEVELS - q) + ink.r * q +
-			    AA_LEVELS / 2) / AA_LEVELS);
-			b.g = (uint8_t)((u.g * (AA_LEVELS - q) + ink.g * q +
-			    AA_LEVELS / 2) / AA_LEVELS);
-			b.b = (uint8_t)((u.b * (AA_LEVELS - q) + ink.b * q +
-			    AA_LEVELS / 2) / AA_LEVELS);
-			if ((idx = pal_index(cv, b)) < 0)
-				return -1;
-			*p = (uint8_t)idx;
 		}
+		if (memo[*p][q] != 0) {
+			*p = (uint8_t)(memo[*p][q] - 1);
+			continue;
+		}
+		u = cv->pal[*p];
+		b.r = (uint8_t)((u.r * (AA_LEVELS - q) + ink.r * q +
+		    AA_LEVELS / 2) / AA_LEVELS);
+		b.g = (uint8_t)((u.g * (AA_LEVELS - q) + ink.g * q +
+		    AA_LEVELS / 2) / AA_LEVELS);
+		b.b = (uint8_t)((u.b * (AA_LEVELS - q) + ink.b * q +
+		    AA_LEVELS / 2) / AA_LEVELS);
+		if ((idx = pal_index(cv, b)) < 0)
+			return -1;
+		memo[*p][q] = (uint16_t)(idx + 1);
+		*p = (uint8_t)idx;
 	}
 	return 0;
 }
 
+/* Sets *out to glyph g rasterised at pt64 and dpi with the sub-pixel
+ * offset d: from the cache, else by FreeType (then kept). *out is valid
+ * until the next call. */
 static int
-draw_text(jcs_ctx *ctx, struct canvas *cv, const jcs_template *t,
-    const jcs_tmpl_el *e, const struct layout *lo, int dpi)
+glyph_bitmap(jcs_ctx *ctx, jcs_render_cache *rc, const jcs_template *t,
+    const jcs_tmpl_el *e, const struct glyph *g, FT_F26Dot6 pt64, int dpi,
+    FT_Vector d, struct gbitmap *out)
+{
+	struct gkey k;
+	struct gslot *s;
+	const struct gbitmap *kept;
+	FT_GlyphSlot gs = g->face->glyph;
+	FT_Error fe;
+
+	memset(out, 0, sizeof(*out));
+	memset(&k, 0, sizeof(k));
+	k.face = g->face;
+	k.index = g->index;
+	k.pt64 = pt64;
+	k.dpi = dpi;
+	k.dx = d.x;
+	k.dy = d.y;
+	if ((s = gcache_find(&rc->gc, &k)) != NULL && s->k.face != NULL) {
+		*out = s->bm;
+		return 0;
+	}
+	if ((fe = FT_Set_Char_Size(g->face, 0, pt64, (FT_UInt)dpi,
+	    (FT_UInt)dpi)) == 0) {
+		FT_Set_Transform(g->face, NULL, &d);
+		fe = FT_Load_Glyph(g->face, g->index, FT_LOAD_RENDER |
+		    FT_LOAD_NO_HINTING);
+		FT_Set_Transform(g->face, NULL, NULL);
+	}
+	if (fe != 0 || gs->bitmap.pixel_mode != FT_PIXEL_MODE_GRAY)
+		return elfail(ctx, t, e->text_line, JCS_ERR_TEMPLATE,
+		    "FreeType cannot render glyph %u (error 0x%02x)", g->index,
+		    (unsigned)fe);
+	out->left = gs->bitmap_left;
+	out->top = gs->bitmap_top;
+	out->w = gs->bitmap.width;
+	out->h = gs->bitmap.rows;
+	out->pitch = gs->bitmap.pitch;
+	out->px = gs->bitmap.buffer;
+	if ((kept = gcache_put(&rc->gc, &k, out)) != NULL)
+		*out = *kept;
+	return 0;
+}
+
+/* Rasterises a text into tc: its glyphs' coverage added up in a mask,
+ * then quantised to levels, kept where they are not 0 and on the canvas. */
+static int
+rasterise_text(jcs_ctx *ctx, jcs_render_cache *rc, struct textcache *tc,
+    const struct canvas *cv, const jcs_template *t, const jcs_tmpl_el *e,
+    const struct layout *lo, int dpi)
 {
 	double ppmm = dpi / JCS_MM_PER_INCH;
 	double pen = lo->x0 * ppmm, by = lo->base * ppmm;
@@ -543,55 +874,94 @@ draw_text(jcs_ctx *ctx, struct canvas *cv, const jcs_template *t,
 	FT_F26Dot6 pt64 = (FT_F26Dot6)iround(lo->size / JCS_MM_PER_PT * 64);
 	long pad = iround(lo->size * ppmm) + 2;
 	struct mask mk;
-	int ink = pal_index(cv, e->color), rc = -1;
+	size_t n;
 
-	if (ink < 0)
-		return elfail(ctx, t, e->line, JCS_ERR_TEMPLATE, "the artwork "
-		    "needs more than 256 colours: use fewer colours");
+	free(tc->text);
+	tc->text = NULL;
+	tc->n = 0;
 	/* the line's box, with an em around it for overhanging glyphs */
 	mk.x0 = (long)ifloor(pen) - pad;
 	mk.y0 = (long)ifloor(by - lo->asc * lo->size * ppmm) - pad;
 	mk.w = iround(lo->width * ppmm) + 2 * pad + 2;
 	mk.h = iround((lo->asc + lo->desc) * lo->size * ppmm) + 2 * pad + 2;
-	if ((mk.cov = calloc((size_t)mk.w, (size_t)mk.h)) == NULL)
+	if ((mk.cov = buf_grow(&rc->cov, &rc->cov_cap, (size_t)mk.w *
+	    (size_t)mk.h)) == NULL)
 		return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+	memset(mk.cov, 0, (size_t)mk.w * (size_t)mk.h);
+	mk.bx0 = mk.w;
+	mk.by0 = mk.h;
+	mk.bx1 = mk.by1 = 0;
 	for (size_t i = 0; i < lo->n; i++) {
-		const struct glyph *g = &lo->g[i];
 		double fx = ifloor(pen);
 		FT_Vector d;
-		FT_Error fe;
+		struct gbitmap bm;
 
 		/* the outline at its exact (sub-pixel) position */
 		d.x = (FT_Pos)iround((pen - fx) * 64);
 		d.y = -(FT_Pos)iround((by - fy) * 64);
-		if ((fe = FT_Set_Char_Size(g->face, 0, pt64, (FT_UInt)dpi,
-		    (FT_UInt)dpi)) == 0) {
-			FT_Set_Transform(g->face, NULL, &d);
-			fe = FT_Load_Glyph(g->face, g->index, FT_LOAD_RENDER |
-			    FT_LOAD_NO_HINTING);
-			FT_Set_Transform(g->face, NULL, NULL);
-		}
-		if (fe != 0 ||
-		    g->face->glyph->bitmap.pixel_mode != FT_PIXEL_MODE_GRAY) {
-			elfail(ctx, t, e->text_line, JCS_ERR_TEMPLATE,
-			    "FreeType cannot render glyph %u (error 0x%02x)",
-			    g->index, (unsigned)fe);
-			goto done;
-		}
-		mask_add(&mk, &g->face->glyph->bitmap,
-		    (long)fx + g->face->glyph->bitmap_left,
-		    (long)fy - g->face->glyph->bitmap_top);
-		pen += g->adv * lo->size * ppmm;
+		if (glyph_bitmap(ctx, rc, t, e, &lo->g[i], pt64, dpi, d,
+		    &bm) == -1)
+			return -1;
+		mask_add(&mk, &bm, (long)fx + bm.left, (long)fy - bm.top);
+		pen += lo->g[i].adv * lo->size * ppmm;
 	}
-	if (mask_blend(cv, &mk, e->color, ink) == -1) {
-		elfail(ctx, t, e->line, JCS_ERR_TEMPLATE, "the artwork needs "
-		    "more than 256 colours: use fewer colours");
-		goto done;
+	/* the levels above 0 on the canvas: counted, then kept */
+	free(tc->off);
+	free(tc->lv);
+	tc->off = NULL;
+	tc->lv = NULL;
+	for (int pass = 0; pass < 2; pass++) {
+		n = 0;
+		for (long my = mk.by0; my < mk.by1; my++) {
+			long y = mk.y0 + my;
+
+			if (y < 0 || y >= cv->h)
+				continue;
+			for (long mx = mk.bx0; mx < mk.bx1; mx++) {
+				long x = mk.x0 + mx;
+				unsigned q = (mk.cov[my * mk.w + mx] *
+				    AA_LEVELS + 127) / 255;
+
+				if (q == 0 || x < 0 || x >= cv->w)
+					continue;
+				if (pass == 1) {
+					tc->off[n] = (uint32_t)(y * cv->w + x);
+					tc->lv[n] = (uint8_t)q;
+				}
+				n++;
+			}
+		}
+		if (pass == 0 && ((tc->off = malloc((n > 0 ? n : 1) *
+		    sizeof(*tc->off))) == NULL ||
+		    (tc->lv = malloc(n > 0 ? n : 1)) == NULL))
+			return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
 	}
-	rc = 0;
-done:
-	free(mk.cov);
-	return rc;
+	if ((tc->text = jcs_strdup(lo->text)) == NULL)
+		return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+	tc->n = n;
+	tc->dpi = dpi;
+	return 0;
+}
+
+static int
+draw_text(jcs_ctx *ctx, jcs_render_cache *rc, struct canvas *cv,
+    const jcs_template *t, const jcs_tmpl_el *e, const struct layout *lo,
+    int dpi)
+{
+	struct textcache *tc = &rc->tc[e - t->el];
+	int ink = pal_index(cv, e->color);
+
+	if (ink < 0)
+		return elfail(ctx, t, e->line, JCS_ERR_TEMPLATE, "the artwork "
+		    "needs more than 256 colours: use fewer colours");
+	if ((tc->text == NULL || tc->dpi != dpi ||
+	    strcmp(tc->text, lo->text) != 0) &&
+	    rasterise_text(ctx, rc, tc, cv, t, e, lo, dpi) == -1)
+		return -1;
+	if (blend_levels(cv, tc, e->color, ink) == -1)
+		return elfail(ctx, t, e->line, JCS_ERR_TEMPLATE, "the artwork "
+		    "needs more than 256 colours: use fewer colours");
+	return 0;
 }
 
 struct membuf {
@@ -802,8 +1172,8 @@ jcs_render_png(jcs_ctx *ctx, const jcs_template *t, const jcs_label *label,
 	}
 	cv.w = (int)w;
 	cv.h = (int)h;
-	if ((cv.px = malloc((size_t)w * (size_t)h)) == NULL ||
-	    (row = malloc((size_t)w)) == NULL) {
+	if ((cv.px = buf_grow(&j.rc->px, &j.rc->px_cap, (size_t)w *
+	    (size_t)h)) == NULL || (row = malloc((size_t)w)) == NULL) {
 		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
 		goto err;
 	}
@@ -816,7 +1186,8 @@ jcs_render_png(jcs_ctx *ctx, const jcs_template *t, const jcs_label *label,
 			goto err;
 	for (size_t i = 0; i < t->n; i++)
 		if (t->el[i].kind == JCS_EL_TEXT && !j.lo[i].skip &&
-		    draw_text(ctx, &cv, t, &t->el[i], &j.lo[i], dpi) == -1)
+		    draw_text(ctx, j.rc, &cv, t, &t->el[i], &j.lo[i],
+		    dpi) == -1)
 			goto err;
 	/* the QR last: its box (and so its quiet zone) is background */
 	fill(&cv, bx, by, bx + bw, by + bh, bg);
@@ -824,11 +1195,23 @@ jcs_render_png(jcs_ctx *ctx, const jcs_template *t, const jcs_label *label,
 	oy = by + place(q->valign == JCS_VALIGN_TOP ? JCS_ALIGN_LEFT :
 	    q->valign == JCS_VALIGN_BOTTOM ? JCS_ALIGN_RIGHT : JCS_ALIGN_CENTER,
 	    bh - span) + q->quiet * m;
-	for (int y = 0; y < jcs_qr_width(j.qr); y++)
-		for (int x = 0; x < jcs_qr_width(j.qr); x++)
+	/* a module row's first pixel row, then copies of it; the box lies on
+	 * the label (checked at load), so the code lies on the canvas */
+	if (ox < 0 || oy < 0 || ox + jcs_qr_width(j.qr) * m > w ||
+	    oy + jcs_qr_width(j.qr) * m > h) {
+		elfail(ctx, t, q->line, JCS_ERR_TEMPLATE, "the QR code does not "
+		    "lie on the label");
+		goto err;
+	}
+	for (int y = 0, n = jcs_qr_width(j.qr); y < n; y++) {
+		uint8_t *top = cv.px + (size_t)(oy + y * m) * (size_t)w;
+
+		for (int x = 0; x < n; x++)
 			if (jcs_qr_module(j.qr, x, y))
-				fill(&cv, ox + x * m, oy + y * m,
-				    ox + (x + 1) * m, oy + (y + 1) * m, fg);
+				memset(top + ox + x * m, fg, (size_t)m);
+		for (long k = 1; k < m; k++)
+			memcpy(top + k * w + ox, top + ox, (size_t)(n * m));
+	}
 	choose_format(&cv, &fmt);
 	if (png_encode(&cv, &fmt, dpi, &mb, row) == -1) {
 		jcs_fail(ctx, JCS_ERR_NOMEM, "cannot encode the PNG: %s",
@@ -843,7 +1226,6 @@ jcs_render_png(jcs_ctx *ctx, const jcs_template *t, const jcs_label *label,
 err:
 	free(mb.p);
 	free(row);
-	free(cv.px);
 	job_free(&j);
 	return rc;
 }

@@ -914,6 +914,7 @@ jcs_template_load(jcs_ctx *ctx, const char *path)
 		return NULL;
 	}
 	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (t->cache = jcs_render_cache_new()) == NULL ||
 	    (t->path = jcs_strdup(path)) == NULL ||
 	    (dir = jcs_strdup(path)) == NULL) {
 		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
@@ -991,6 +992,7 @@ jcs_template_free(jcs_template *t)
 		free(t->el[i].text);
 		free(t->el[i].font.file);
 	}
+	jcs_render_cache_free(t->cache);
 	free(t->path);
 	free(t->name);
 	free(t);

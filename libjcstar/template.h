@@ -59,6 +59,10 @@ typedef struct jcs_tmpl_el {
 	int optional;    /* skipped when a placeholder in it is empty */
 } jcs_tmpl_el;
 
+/* What render.c keeps in a template from one render to the next: the
+ * FreeType faces, the rasterised glyphs and its buffers (render.c). */
+typedef struct jcs_render_cache jcs_render_cache;
+
 struct jcs_template {
 	char *path;      /* as given, for messages */
 	char *name;      /* file name without directory and ".tmpl" */
@@ -68,7 +72,16 @@ struct jcs_template {
 	const jcs_tmpl_el *qr;  /* the one [qr] element, in el[] */
 	size_t n;
 	jcs_tmpl_el el[JCS_TMPL_MAX_ELEMENTS];
+	/* made at load, so that a const template can still fill it; it has
+	 * its own lock (render.c) */
+	jcs_render_cache *cache;
 };
+
+/* Returns an empty render cache (it opens nothing until a render needs
+ * it), or NULL when out of memory. */
+jcs_render_cache *jcs_render_cache_new(void);
+/* Frees the cache with its faces, glyphs and buffers. NULL is a no-op. */
+void jcs_render_cache_free(jcs_render_cache *rc);
 
 /* One font of the family table: name, weight, file, Debian package. */
 typedef struct jcs_font_info {

@@ -1,9 +1,11 @@
 /* test_render.c - label templates and artwork: every shipped template, with
  * a label of its scheme, at 300 and 600 dpi in both payload forms, read back
  * with libpng and checked module by module; each scheme's level marks; SVG structure and escaping; bad templates and bad
- * renders, each with its specific error and FILE:LINE. */
+ * renders, each with its specific error and FILE:LINE; what a template
+ * keeps between renders (and between threads) changes no byte. */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1283,6 +1285,242 @@ test_palette(void **state)
 	jcs_ctx_free(ctx);
 }
 
+/* ---- what a template keeps between renders ----------------------------- */
+
+/* Renders label with a template loaded for this render alone. */
+static uint8_t *
+render_fresh(const char *path, const jcs_label *l, const char *payload,
+    int dpi, size_t *len)
+{
+	jcs_ctx *ctx = jcs_ctx_new();
+	jcs_template *t = jcs_template_load(ctx, path);
+	uint8_t *buf = NULL;
+
+	if (t == NULL)
+		fail_msg("%s: %s", path, jcs_ctx_message(ctx));
+	if (dpi == 0 ? jcs_render_svg(ctx, t, l, payload, &buf, len) :
+	    jcs_render_png(ctx, t, l, payload, dpi, &buf, len))
+		fail_msg("%s at %d dpi: %s", path, dpi, jcs_ctx_message(ctx));
+	jcs_template_free(t);
+	jcs_ctx_free(ctx);
+	return buf;
+}
+
+/* One template renders labels that differ in one line, in all lines, in
+ * their fonts (Japanese from IPAGothic), at one resolution then another
+ * and back, PNG and SVG: every file is byte for byte the one a fresh
+ * template gives. A cache keyed on too little (the text but not the
+ * resolution, a glyph but not its size or sub-pixel offset, a face of
+ * another font) would draw the previous label's line or pixels. */
+static void
+test_render_cache(void **state)
+{
+	const char *names[] = { "jcstar-1", "jcstar-ja", "colour" };
+	const char *colour = "[label]\nwidth = 70\nheight = 30\n"
+	    "foreground = #1a237e\nbackground = #fffde7\n" QR
+	    "[rect]\nx = 30\ny = 1\nwidth = 39\nheight = 8\n"
+	    "color = #c62828\n"
+	    "[text]\nx = 31\ny = 2\nwidth = 37\nheight = 6\nsize = 10pt\n"
+	    "weight = bold\ncolor = #ffffff\ntext = {scheme} {stars}\n"
+	    "[text]\nx = 31\ny = 10\nwidth = 37\nheight = 4\nsize = 7pt\n"
+	    "color = #808080\ntext = S/N {unit_serial}\noptional = yes\n"
+	    "[text]\nx = 31\ny = 15\nwidth = 37\nheight = 4\nsize = 7pt\n"
+	    "shrink = 4pt\ntext = {vendor}\n";
+	jcs_label *l[6];
+	char *payload[6];
+	/* label, dpi (0: SVG); 4 and 5 have the same words in another order,
+	 * so their glyphs fall at other sub-pixel offsets */
+	static const int seq[][2] = { { 0, 300 }, { 1, 300 }, { 2, 300 },
+		{ 1, 300 }, { 0, 600 }, { 3, 600 }, { 2, 0 }, { 1, 300 },
+		{ 3, 203 }, { 4, 300 }, { 5, 300 }, { 2, 300 }, { 0, 300 } };
+	jcs_ctx *ctx = jcs_ctx_new();
+
+	(void)state;
+	l[0] = ref;
+	l[1] = make_label(JCS_SCHEME_JCSTAR, 1, NULL, "SN-000001", NULL);
+	l[2] = make_label(JCS_SCHEME_JCSTAR, 2, "株式会社サンプル電機",
+	    "SN-000002", NULL);
+	l[3] = make_label(JCS_SCHEME_JCSTAR, 1, "Very Long Vendor Name "
+	    "Industrial Co., Ltd.", "SN-000003", NULL);
+	l[4] = make_label(JCS_SCHEME_JCSTAR, 1, "Acme Widgets", NULL, NULL);
+	l[5] = make_label(JCS_SCHEME_JCSTAR, 1, "Widgets Acme", NULL, NULL);
+	for (int i = 0; i < 6; i++)
+		payload[i] = payload_of(l[i], i % 2 ? JCS_FORM_BARE :
+		    JCS_FORM_URL);
+	for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
+		char path[4096];
+		jcs_template *t;
+
+		if (strcmp(names[n], "colour") == 0)
+			snprintf(path, sizeof(path), "%s",
+			    write_tmpl("colour.tmpl", colour));
+		else
+			snprintf(path, sizeof(path), "%s/%s.tmpl",
+			    tu_src("templates"), names[n]);
+		assert_non_null(t = jcs_template_load(ctx, path));
+		for (size_t k = 0; k < sizeof(seq) / sizeof(seq[0]); k++) {
+			int i = seq[k][0], dpi = seq[k][1];
+			uint8_t *buf, *want;
+			size_t len, want_len;
+
+			if ((dpi == 0 ? jcs_render_svg(ctx, t, l[i], payload[i],
+			    &buf, &len) : jcs_render_png(ctx, t, l[i],
+			    payload[i], dpi, &buf, &len)) == -1)
+				fail_msg("%s, label %d at %d dpi: %s", names[n],
+				    i, dpi, jcs_ctx_message(ctx));
+			want = render_fresh(path, l[i], payload[i], dpi,
+			    &want_len);
+			if (len != want_len || memcmp(buf, want, len) != 0)
+				fail_msg("%s, step %zu (label %d at %d dpi): "
+				    "%zu bytes, a fresh template gives %zu "
+				    "other bytes", names[n], k, i, dpi, len,
+				    want_len);
+			jcs_free(want);
+			jcs_free(buf);
+		}
+		jcs_template_free(t);
+	}
+	for (int i = 0; i < 6; i++) {
+		jcs_free(payload[i]);
+		if (l[i] != ref)
+			jcs_label_free(l[i]);
+	}
+	jcs_ctx_free(ctx);
+}
+
+/* A kept glyph is the one of its size and sub-pixel position: at 254 dpi
+ * (0.1 mm a pixel) a "W" at x = 40.05 mm starts half a pixel later than
+ * one at 30 mm, so it is anti-aliased otherwise; one at 40 mm is the same
+ * pixels 100 pixels on (the twin that shows the comparison can match). */
+static void
+test_glyph_subpixel(void **state)
+{
+	static const struct {
+		const char *x2;
+		int same;
+	} cases[] = { { "40.05", 0 }, { "40", 1 } };
+	jcs_ctx *ctx = jcs_ctx_new();
+	char *payload = payload_of(ref, JCS_FORM_URL);
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		char text[1024];
+		jcs_template *t;
+		struct image img;
+		uint8_t *buf;
+		size_t len;
+		int differ = 0;
+
+		snprintf(text, sizeof(text), HEAD QR "[text]\nx = 30\ny = 2\n"
+		    "width = 8\nheight = 6\nsize = 12pt\ntext = W\n"
+		    "[text]\nx = %s\ny = 2\nwidth = 8\nheight = 6\n"
+		    "size = 12pt\ntext = W\n", cases[c].x2);
+		t = load_text(ctx, "subpixel.tmpl", text);
+		assert_int_equal(jcs_render_png(ctx, t, ref, payload, 254, &buf,
+		    &len), 0);
+		assert_int_equal(decode_png(buf, len, &img), 0);
+		/* the first box (30 to 38 mm, 2 to 8 mm) against the same
+		 * pixels 100 on; the glyph is dark in it */
+		for (long y = 20; y < 80; y++)
+			for (long x = 295; x < 385; x++)
+				differ |= memcmp(pixel(&img, x, y),
+				    pixel(&img, x + 100, y), 3) != 0;
+		assert_true(is_dark(pixel(&img, 307, 50)));
+		if (differ == cases[c].same)
+			fail_msg("W at 30 mm and at %s mm: %s pixels", cases[c].x2,
+			    differ ? "other" : "the same");
+		free(img.rgb);
+		jcs_free(buf);
+		jcs_template_free(t);
+	}
+	jcs_free(payload);
+	jcs_ctx_free(ctx);
+}
+
+#define THREADS 4
+#define THREAD_RENDERS 12
+
+struct shared {
+	const jcs_template *t;
+	const jcs_label *l[2];
+	const char *payload[2];
+	const uint8_t *want[2];
+	size_t want_len[2];
+	int bad[THREADS];
+	int id;
+};
+
+static void *
+render_thread(void *arg)
+{
+	struct shared *sh = arg;
+	int id = __atomic_fetch_add(&sh->id, 1, __ATOMIC_SEQ_CST);
+	jcs_ctx *ctx = jcs_ctx_new();
+
+	for (int k = 0; k < THREAD_RENDERS; k++) {
+		int i = (k + id) % 2;
+		uint8_t *buf;
+		size_t len;
+
+		if (jcs_render_png(ctx, sh->t, sh->l[i], sh->payload[i], 300,
+		    &buf, &len) == -1) {
+			sh->bad[id]++;
+			continue;
+		}
+		if (len != sh->want_len[i] || memcmp(buf, sh->want[i], len) != 0)
+			sh->bad[id]++;
+		jcs_free(buf);
+	}
+	jcs_ctx_free(ctx);
+	return NULL;
+}
+
+/* Threads share one template: a render that finds its cache busy works
+ * without it, and every file is still the one a fresh template gives. */
+static void
+test_render_threads(void **state)
+{
+	char path[4096];
+	jcs_ctx *ctx = jcs_ctx_new();
+	jcs_template *t;
+	struct shared sh;
+	pthread_t th[THREADS];
+	uint8_t *want[2];
+	char *payload[2];
+	jcs_label *other = make_label(JCS_SCHEME_JCSTAR, 1, NULL,
+	    "SN-000009", NULL);
+
+	(void)state;
+	memset(&sh, 0, sizeof(sh));
+	snprintf(path, sizeof(path), "%s", tu_src("templates/jcstar-1.tmpl"));
+	assert_non_null(t = jcs_template_load(ctx, path));
+	sh.t = t;
+	sh.l[0] = ref;
+	sh.l[1] = other;
+	for (int i = 0; i < 2; i++) {
+		sh.payload[i] = payload[i] = payload_of(sh.l[i], JCS_FORM_URL);
+		sh.want[i] = want[i] = render_fresh(path, sh.l[i], payload[i],
+		    300, &sh.want_len[i]);
+	}
+	for (int i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, render_thread,
+		    &sh), 0);
+	for (int i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	for (int i = 0; i < THREADS; i++)
+		if (sh.bad[i] != 0)
+			fail_msg("thread %d: %d of %d renders failed or differ "
+			    "from a fresh template's", i, sh.bad[i],
+			    THREAD_RENDERS);
+	for (int i = 0; i < 2; i++) {
+		jcs_free(want[i]);
+		jcs_free(payload[i]);
+	}
+	jcs_label_free(other);
+	jcs_template_free(t);
+	jcs_ctx_free(ctx);
+}
+
 int
 main(void)
 {
@@ -1298,6 +1536,9 @@ main(void)
 		cmocka_unit_test(test_bad_render_args),
 		cmocka_unit_test(test_render_files),
 		cmocka_unit_test(test_palette),
+		cmocka_unit_test(test_render_cache),
+		cmocka_unit_test(test_glyph_subpixel),
+		cmocka_unit_test(test_render_threads),
 	};
 
 	return cmocka_run_group_tests_name("render", tests, setup, teardown);
