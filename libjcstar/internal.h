@@ -265,4 +265,24 @@ struct jcs_basis {
 	char summary[400];
 };
 
+/* pngwrite.c */
+/* An image for jcs_png_write_flat: h rows of w bytes at px, each byte
+ * written as sample[byte] in depth bits (1, 2, 4 or 8): a grey level, or,
+ * with a palette of npal (1-256) colours, an index into it. */
+typedef struct jcs_png_image {
+	int w, h, depth;
+	const uint8_t *px;
+	uint8_t sample[256];
+	int npal;              /* 0: greyscale */
+	uint8_t pal[256][3];   /* r, g, b */
+	uint32_t ppm;          /* pHYs, pixels per metre; 0: none */
+} jcs_png_image;
+
+/* Encodes img as a PNG file (no interlace, filter None, one IDAT deflated
+ * with the fixed codes: fast for flat artwork whose rows repeat). Sets
+ * *out (for free()) and *outlen. Returns 0, or -1 when out of memory or img
+ * is not valid (size, depth, palette, or a row over 32767 bytes). */
+int jcs_png_write_flat(const jcs_png_image *img, uint8_t **out,
+    size_t *outlen);
+
 #endif

@@ -16,7 +16,8 @@
  * size, dpi and sub-pixel offset: a kept glyph is the very bitmap FreeType
  * would make again), each text element's last drawing (keyed by its
  * expanded text and the dpi) and its canvas. The output is the same, byte
- * for byte, as with a template loaded for one render.
+ * for byte, as with a template loaded for one render. The PNG is written
+ * by pngwrite.c, which knows that such artwork's rows repeat.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -24,7 +25,6 @@
 #include <strings.h>
 
 #include <pthread.h>
-#include <png.h>
 #include <ft2build.h>
 #include FT_FREETYPE_H
 #include FT_ADVANCES_H
@@ -964,74 +964,24 @@ draw_text(jcs_ctx *ctx, jcs_render_cache *rc, struct canvas *cv,
 	return 0;
 }
 
-struct membuf {
-	uint8_t *p;
-	size_t len, cap;
-	char err[200];
-};
-
+/* Sets the stored format of the canvas: greyscale when every colour is a
+ * grey, in the smallest depth that holds them exactly, else a palette. */
 static void
-png_err_cb(png_structp png, png_const_charp msg)
-{
-	struct membuf *mb = png_get_error_ptr(png);
-
-	snprintf(mb->err, sizeof(mb->err), "%s", msg);
-	png_longjmp(png, 1);
-}
-
-static void
-png_warn_cb(png_structp png, png_const_charp msg)
-{
-	/* the library never prints */
-	(void)png;
-	(void)msg;
-}
-
-static void
-png_write_cb(png_structp png, png_bytep data, size_t n)
-{
-	struct membuf *mb = png_get_io_ptr(png);
-
-	if (n > mb->cap - mb->len) {
-		size_t ncap = mb->cap == 0 ? 65536 : mb->cap;
-		uint8_t *np;
-
-		while (ncap - mb->len < n)
-			ncap *= 2;
-		if ((np = realloc(mb->p, ncap)) == NULL)
-			png_error(png, "out of memory");
-		mb->p = np;
-		mb->cap = ncap;
-	}
-	memcpy(mb->p + mb->len, data, n);
-	mb->len += n;
-}
-
-static void
-png_flush_cb(png_structp png)
-{
-	(void)png;
-}
-
-/* How the canvas is stored: colour type, bit depth, and the sample of each
- * palette index (a grey level for greyscale). */
-struct pngfmt {
-	int color_type, depth;
-	uint8_t sample[256];
-};
-
-static void
-choose_format(const struct canvas *cv, struct pngfmt *f)
+choose_format(const struct canvas *cv, int dpi, jcs_png_image *img)
 {
 	int grey = 1;
 
+	img->w = cv->w;
+	img->h = cv->h;
+	img->px = cv->px;
+	img->ppm = (uint32_t)iround(dpi / 0.0254);
+	img->npal = 0;
 	for (int i = 0; i < cv->npal; i++)
 		if (cv->pal[i].r != cv->pal[i].g || cv->pal[i].r != cv->pal[i].b)
 			grey = 0;
 	if (grey) {
 		static const int depths[] = { 1, 2, 4, 8 };
 
-		f->color_type = PNG_COLOR_TYPE_GRAY;
 		for (size_t d = 0; d < 4; d++) {
 			int step = 255 / ((1 << depths[d]) - 1), ok = 1;
 
@@ -1039,83 +989,21 @@ choose_format(const struct canvas *cv, struct pngfmt *f)
 				ok &= cv->pal[i].r % step == 0;
 			if (!ok)
 				continue;
-			f->depth = depths[d];
+			img->depth = depths[d];
 			for (int i = 0; i < cv->npal; i++)
-				f->sample[i] = (uint8_t)(cv->pal[i].r / step);
+				img->sample[i] = (uint8_t)(cv->pal[i].r / step);
 			return;
 		}
 	}
-	f->color_type = PNG_COLOR_TYPE_PALETTE;
-	f->depth = cv->npal <= 2 ? 1 : cv->npal <= 4 ? 2 : cv->npal <= 16 ?
+	img->depth = cv->npal <= 2 ? 1 : cv->npal <= 4 ? 2 : cv->npal <= 16 ?
 	    4 : 8;
-	for (int i = 0; i < cv->npal; i++)
-		f->sample[i] = (uint8_t)i;
-}
-
-/* The one function with setjmp: its locals that change are volatile, and
- * the writer is destroyed on every path. row holds cv->w bytes. */
-static int
-png_encode(const struct canvas *cv, const struct pngfmt *f, int dpi,
-    struct membuf *mb, uint8_t *row)
-{
-	png_structp volatile png = NULL;
-	png_infop volatile info = NULL;
-	volatile int rc = -1;
-	png_structp p;
-	png_infop i;
-	png_uint_32 ppm = (png_uint_32)iround(dpi / 0.0254);
-
-	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, mb, png_err_cb,
-	    png_warn_cb);
-	if (png == NULL) {
-		snprintf(mb->err, sizeof(mb->err), "cannot start libpng");
-		return -1;
+	img->npal = cv->npal;
+	for (int i = 0; i < cv->npal; i++) {
+		img->sample[i] = (uint8_t)i;
+		img->pal[i][0] = cv->pal[i].r;
+		img->pal[i][1] = cv->pal[i].g;
+		img->pal[i][2] = cv->pal[i].b;
 	}
-	if ((info = png_create_info_struct(png)) == NULL) {
-		snprintf(mb->err, sizeof(mb->err), "out of memory");
-		goto done;
-	}
-	if (setjmp(png_jmpbuf(png)) != 0)
-		goto done;
-	png_set_write_fn(png, mb, png_write_cb, png_flush_cb);
-	png_set_IHDR(png, info, (png_uint_32)cv->w, (png_uint_32)cv->h,
-	    f->depth, f->color_type, PNG_INTERLACE_NONE,
-	    PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-	if (f->color_type == PNG_COLOR_TYPE_PALETTE) {
-		png_color pal[256];
-
-		for (int k = 0; k < cv->npal; k++) {
-			pal[k].red = cv->pal[k].r;
-			pal[k].green = cv->pal[k].g;
-			pal[k].blue = cv->pal[k].b;
-		}
-		png_set_PLTE(png, info, pal, cv->npal);
-	}
-	png_set_pHYs(png, info, ppm, ppm, PNG_RESOLUTION_METER);
-	/* Level 6: level 9 makes these files only ~7% smaller and the
-	 * render six times slower (measured with make bench). */
-	png_set_compression_level(png, 6);
-	/* flat artwork: no filter for palette and packed greys; adaptive
-	 * filtering helps 8-bit anti-aliased grey */
-	png_set_filter(png, PNG_FILTER_TYPE_BASE, f->depth < 8 ||
-	    f->color_type == PNG_COLOR_TYPE_PALETTE ? PNG_FILTER_NONE :
-	    PNG_ALL_FILTERS);
-	png_write_info(png, info);
-	png_set_packing(png);
-	for (int y = 0; y < cv->h; y++) {
-		const uint8_t *src = cv->px + (size_t)y * (size_t)cv->w;
-
-		for (int x = 0; x < cv->w; x++)
-			row[x] = f->sample[src[x]];
-		png_write_row(png, row);
-	}
-	png_write_end(png, NULL);
-	rc = 0;
-done:
-	p = png;
-	i = info;
-	png_destroy_write_struct(&p, i != NULL ? &i : NULL);
-	return rc;
 }
 
 int
@@ -1124,15 +1012,13 @@ jcs_render_png(jcs_ctx *ctx, const jcs_template *t, const jcs_label *label,
 {
 	struct job j;
 	struct canvas cv;
-	struct pngfmt fmt;
-	struct membuf mb;
-	uint8_t *row = NULL;
+	jcs_png_image img;
 	const jcs_tmpl_el *q;
 	long w, h, m, span, bx, by, bw, bh, ox, oy;
 	int fg, bg, rc = -1;
 
 	memset(&cv, 0, sizeof(cv));
-	memset(&mb, 0, sizeof(mb));
+	memset(&img, 0, sizeof(img));
 	if (out == NULL || outlen == NULL)
 		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "no output buffer");
 	*out = NULL;
@@ -1173,7 +1059,7 @@ jcs_render_png(jcs_ctx *ctx, const jcs_template *t, const jcs_label *label,
 	cv.w = (int)w;
 	cv.h = (int)h;
 	if ((cv.px = buf_grow(&j.rc->px, &j.rc->px_cap, (size_t)w *
-	    (size_t)h)) == NULL || (row = malloc((size_t)w)) == NULL) {
+	    (size_t)h)) == NULL) {
 		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
 		goto err;
 	}
@@ -1212,20 +1098,14 @@ jcs_render_png(jcs_ctx *ctx, const jcs_template *t, const jcs_label *label,
 		for (long k = 1; k < m; k++)
 			memcpy(top + k * w + ox, top + ox, (size_t)(n * m));
 	}
-	choose_format(&cv, &fmt);
-	if (png_encode(&cv, &fmt, dpi, &mb, row) == -1) {
-		jcs_fail(ctx, JCS_ERR_NOMEM, "cannot encode the PNG: %s",
-		    mb.err);
+	choose_format(&cv, dpi, &img);
+	if (jcs_png_write_flat(&img, out, outlen) == -1) {
+		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory writing the PNG");
 		goto err;
 	}
-	*out = mb.p;
-	*outlen = mb.len;
-	mb.p = NULL;
 	rc = 0;
 	jcs_ok(ctx);
 err:
-	free(mb.p);
-	free(row);
 	job_free(&j);
 	return rc;
 }
