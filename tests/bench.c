@@ -9,10 +9,15 @@
  *                 lookup, signature, the signer's chain check done once at
  *                 bundle load, validity windows, policy)
  *
- *   render PNG    jcs_render_png of the reference label with template
- *                 jcstar-1 at 300 dpi (QR, text with FreeType, libpng)
- *   raw QR PNG    libqrencode encode + libpng write of the bare QR code
- *                 (4 px modules, 8-bit grey): the baseline for render
+ *   render PNG    jcs_render_png with template jcstar-1 at 300 dpi (QR,
+ *                 text with FreeType, PNG), labels/s on one core: 16 labels
+ *                 in turn that differ as a batch's do (the reference
+ *                 label's fields with unit serials 1 to 16: each its own
+ *                 signature, QR code and serial line), one template
+ *   raw QR PNG    libqrencode encode + libpng write (default settings) of
+ *                 the same payloads' bare QR codes at the template's module
+ *                 size (4 px at 300 dpi), 8-bit grey: the baseline for
+ *                 render; goal (issue 7): render >= 1000 labels/s per core
  *   scan          jcs_scan_mem of that rendered label (libpng + libzbar)
  *   batch         `jcstar issue --batch` of $BENCH_BATCH_ROWS units
  *                 (default 1,000,000) as a child process: its peak RSS
@@ -187,24 +192,31 @@ bench(const char *alg, const char *dir)
 	jcs_ctx_free(c.jctx);
 }
 
+#define ART_LABELS 16
+
 struct art {
 	jcs_ctx *ctx;
 	jcs_template *tmpl;
-	jcs_label *label;
+	jcs_label *label;               /* the reference, for scan */
 	char *payload;
 	uint8_t *png;
 	size_t png_len;
+	jcs_label *unit[ART_LABELS];    /* a batch's labels */
+	char *unit_payload[ART_LABELS];
+	int next;                       /* the label the next call takes */
+	int module_px;                  /* at 300 dpi */
 };
 
 static int
 render_png(void *arg)
 {
 	struct art *a = arg;
+	int i = a->next++ % ART_LABELS;
 	uint8_t *out;
 	size_t len;
 
-	if (jcs_render_png(a->ctx, a->tmpl, a->label, a->payload, 300, &out,
-	    &len) == -1)
+	if (jcs_render_png(a->ctx, a->tmpl, a->unit[i], a->unit_payload[i],
+	    300, &out, &len) == -1)
 		return -1;
 	jcs_free(out);
 	return 0;
@@ -239,12 +251,12 @@ static int
 raw_qr_png(void *arg)
 {
 	struct art *a = arg;
-	QRcode *qr = QRcode_encodeString(a->payload, 0, QR_ECLEVEL_M,
-	    QR_MODE_8, 1);
+	QRcode *qr = QRcode_encodeString(a->unit_payload[a->next++ %
+	    ART_LABELS], 0, QR_ECLEVEL_M, QR_MODE_8, 1);
 	png_structp png;
 	png_infop info;
 	struct membuf m = { NULL, 0, 0 };
-	int px = 4, quiet = 4, w;
+	int px = a->module_px, quiet = 4, w;
 	uint8_t *row;
 
 	if (qr == NULL)
@@ -302,13 +314,17 @@ bench_art(void)
 	struct art a;
 	const uint8_t *der;
 	size_t len;
+	jcs_key *key;
+	jcs_label_fields f;
 	double rr, rq, rs;
 
 	memset(&a, 0, sizeof(a));
 	a.ctx = jcs_ctx_new();
 	a.tmpl = jcs_template_load(a.ctx, "templates/jcstar-1.tmpl");
 	a.label = jcs_label_load_file(a.ctx, "tests/vectors/ref-p256.der");
-	if (a.tmpl == NULL || a.label == NULL) {
+	key = jcs_key_load(a.ctx, "tests/vectors/ca-p256/signers/0001.key",
+	    NULL);
+	if (a.tmpl == NULL || a.label == NULL || key == NULL) {
 		fprintf(stderr, "bench: %s\n", jcs_ctx_message(a.ctx));
 		exit(1);
 	}
@@ -320,14 +336,38 @@ bench_art(void)
 		fprintf(stderr, "bench: %s\n", jcs_ctx_message(a.ctx));
 		exit(1);
 	}
+	f = *jcs_label_get_fields(a.label);
+	for (int i = 0; i < ART_LABELS; i++) {
+		char serial[32];
+
+		snprintf(serial, sizeof(serial), "SN-%06d", i + 1);
+		f.product.unit_serial = serial;
+		if ((a.unit[i] = jcs_label_new(a.ctx, &f)) == NULL ||
+		    jcs_label_sign(a.ctx, a.unit[i], key) == -1) {
+			fprintf(stderr, "bench: %s\n", jcs_ctx_message(a.ctx));
+			exit(1);
+		}
+		der = jcs_label_der(a.unit[i], &len);
+		a.unit_payload[i] = jcs_payload_encode(a.ctx, der, len,
+		    JCS_FORM_URL, "HTTPS://VERIFY.JCSTAR.EXAMPLE/L/");
+	}
+	a.module_px = (int)(jcs_template_module_mm(a.tmpl) * 300 / 25.4 + 0.5);
 	rr = rate(render_png, &a);
 	rq = rate(raw_qr_png, &a);
 	rs = rate(scan_png, &a);
 	printf("| %-8s | %-36s | %9.0f | %-22s | %9.0f | %5.0f%% |\n", "art",
-	    "render PNG 300 dpi (jcstar-1), /s", rr, "libqrencode+libpng, /s",
-	    rq, 100 * rr / rq);
+	    "render PNG 300dpi labels/s, 1 core", rr,
+	    "bare QR qrencode+png/s", rq, 100 * rr / rq);
+	printf("| %-8s | %-36s | %9.0f | %-22s | %9s | %6s |\n", "art",
+	    "render goal (issue 7), labels/s/core", 1000.0, "-", "-",
+	    rr >= 1000 ? "ok" : "UNDER");
 	printf("| %-8s | %-36s | %9.0f | %-22s | %9s | %6s |\n", "art",
 	    "scan rendered PNG (libzbar), /s", rs, "-", "-", "-");
+	for (int i = 0; i < ART_LABELS; i++) {
+		jcs_free(a.unit_payload[i]);
+		jcs_label_free(a.unit[i]);
+	}
+	jcs_key_free(key);
 	jcs_free(a.png);
 	jcs_free(a.payload);
 	jcs_label_free(a.label);
