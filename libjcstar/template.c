@@ -397,10 +397,9 @@ check_text(struct parse *ps, const char *v)
 		return tfail(ps, ps->line, "text: not valid UTF-8 (or a "
 		    "control character) at byte %zu", bad);
 	for (const char *p = v; *p != '\0'; p++) {
-		if (p[0] == '{' && p[1] == '{') {
-			p++;
-		} else if (p[0] == '}' && p[1] == '}') {
-			p++;
+		if ((p[0] == '{' && p[1] == '{') ||
+		    (p[0] == '}' && p[1] == '}')) {
+			p++; /* an escaped brace */
 		} else if (p[0] == '}') {
 			return tfail(ps, ps->line, "text: a lone '}' at byte "
 			    "%zu (write }} for a literal brace)",
