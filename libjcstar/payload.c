@@ -353,6 +353,16 @@ jcs_payload_decode(jcs_ctx *ctx, const char *text, size_t len, uint8_t **der,
 		return jcs_fail(ctx, JCS_ERR_BAD_PAYLOAD,
 		    "the payload holds no label bytes");
 	}
+	/* what decodes must be a label that could have been encoded (found
+	 * by fuzz_payload: a long url form decoded to more than any label) */
+	if (*derlen > JCS_LABEL_MAX_DER) {
+		size_t n = *derlen;
+
+		free(buf);
+		*derlen = 0;
+		return jcs_fail(ctx, JCS_ERR_TOO_LARGE, "the payload holds "
+		    "%zu bytes; a label is at most %d", n, JCS_LABEL_MAX_DER);
+	}
 	*der = buf;
 	if (form != NULL)
 		*form = f;

@@ -215,6 +215,28 @@ test_bad_payloads(void **state)
 		assert_int_equal(jcs_payload_decode(ctx, "JCS1:B\0B8", 9, &der,
 		    &n, NULL), -1);
 		assert_err(ctx, JCS_ERR_NOT_PAYLOAD);
+		/* within the text limit, but more bytes than any label (found
+		 * by fuzz_payload): 2232 bytes from 5423 digits */
+		memset(big, '0', JCS_PAYLOAD_MAX + 1);
+		memcpy(big, BASE, strlen(BASE));
+		big[strlen(BASE)] = '1';
+		big[strlen(BASE) + (JCS_LABEL_MAX_DER + 184) / 7 * 17] = '\0';
+		assert_int_equal(jcs_payload_decode(ctx, big, strlen(big), &der,
+		    &n, NULL), -1);
+		assert_err(ctx, JCS_ERR_TOO_LARGE);
+		assert_msg(ctx, "a label is at most 2048");
+		assert_int_equal(n, 0);
+		/* the bare form too: 2049 bytes of Base45 */
+		{
+			uint8_t raw[JCS_LABEL_MAX_DER + 1];
+			char *text;
+
+			memset(raw, 0x41, sizeof(raw));
+			text = jcs_payload_encode(ctx, raw, sizeof(raw),
+			    JCS_FORM_BARE, NULL);
+			/* encode refuses it too */
+			assert_null(text);
+		}
 		free(big);
 	}
 	jcs_ctx_free(ctx);
