@@ -232,7 +232,7 @@ jcs_batch_check_rows(jcs_ctx *ctx, const char *path, unsigned long *rows,
 			}
 			errors++;
 		}
-		if ((n & 4095) == 0 && o != NULL && o->stop != NULL &&
+		if (n > 0 && (n & 4095) == 0 && o != NULL && o->stop != NULL &&
 		    o->stop(o->stop_arg)) {
 			jcs_fail(ctx, JCS_ERR_INTERRUPTED, "interrupted while "
 			    "checking %s; nothing was issued", path);
