@@ -324,7 +324,7 @@ remove_stale_temporaries(const char *dir)
  * the same steps run one after the other on the calling thread.
  */
 
-#define CHUNK 256
+#define CHUNK 1024
 #define SLOTS 4
 /* files written between two syncfs(2) calls (and one at the end) */
 #define SYNC_EVERY 16384

@@ -897,7 +897,7 @@ jcs_label *jcs_ca_issue_registered(jcs_ctx *ctx, jcs_ca *ca,
  * a header line "unit_serial", then one serial per line; a field may be
  * double-quoted; CRLF or LF). Every line is checked first, and nothing is
  * issued if any is bad (JCS_ERR_MALFORMED, the message lists the bad
- * lines by number). Labels are issued in transactions of a few hundred and
+ * lines by number). Labels are issued in transactions of about a thousand and
  * written to out_dir (UNIT.der, or UNIT.pem with pem; '/' in a unit serial
  * becomes '%2F') only after they commit. Resumable: run it again after a
  * crash or kill and it issues the units not yet issued, and rewrites any

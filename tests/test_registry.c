@@ -485,7 +485,7 @@ test_batch_jobs(void **state)
 	char *pem;
 	size_t wlen = 0;
 	FILE *f;
-	const int n = 1500; /* several chunks, the last one short */
+	const int n = 2500; /* several chunks, the last one short */
 	const int bad_jobs[] = { -1, jcs_jobs_max() + 1, 1 << 20 };
 
 	(void)state;
@@ -532,7 +532,7 @@ test_batch_jobs(void **state)
 		assert_string_equal(order, want);
 		free(order);
 		check_unit_file(ctx, trust, out[k], "U0", id);
-		check_unit_file(ctx, trust, out[k], "U1499", id);
+		check_unit_file(ctx, trust, out[k], "U2499", id);
 		/* a re-run with the other number of jobs: nothing new */
 		bo.jobs = 2 - k;
 		assert_int_equal(jcs_ca_issue_batch(ctx, ca, &bo, &res), 0);
@@ -623,7 +623,7 @@ test_batch_stop(void **state)
 	jcs_batch_result res;
 	struct stopper st;
 	FILE *f;
-	const int n = 3000;
+	const int n = 6000; /* six transactions, the last one short */
 
 	(void)state;
 	snprintf(csv, sizeof(csv), "%s/stop.csv", tmp);
@@ -650,22 +650,31 @@ test_batch_stop(void **state)
 		bo.jobs = jobs;
 		bo.stop = stop_after;
 		bo.stop_arg = &st;
-		/* asked before the first transaction: nothing at all */
+		/* asked while the file is checked (every 4096 lines), then
+		 * before the first transaction: nothing at all */
 		memset(&st, 0, sizeof(st));
 		assert_int_equal(jcs_ca_issue_batch(ctx, ca, &bo, &res), -1);
 		assert_err(ctx, JCS_ERR_INTERRUPTED);
-		assert_msg(ctx, "interrupted after 0 of 3000 labels; run the "
+		assert_msg(ctx, "interrupted while checking");
+		assert_msg(ctx, "nothing was issued");
+		memset(&st, 0, sizeof(st));
+		st.after = 1;
+		assert_int_equal(jcs_ca_issue_batch(ctx, ca, &bo, &res), -1);
+		assert_err(ctx, JCS_ERR_INTERRUPTED);
+		assert_msg(ctx, "interrupted after 0 of 6000 labels; run the "
 		    "same command again to resume");
 		assert_int_equal(res.issued, 0);
 		assert_int_equal(der_files(out), 0);
-		/* asked later and later: each run gets further */
+		/* asked later and later: each run gets further (one call
+		 * while the file is checked, then one per step; the first
+		 * chunk commits in the third step) */
 		for (round = 1;; round++) {
 			memset(&st, 0, sizeof(st));
-			st.after = 3 * round;
+			st.after = 3 * round + 1;
 			if (jcs_ca_issue_batch(ctx, ca, &bo, &res) == 0)
 				break;
 			assert_err(ctx, JCS_ERR_INTERRUPTED);
-			assert_msg(ctx, "of 3000 labels; run the same command "
+			assert_msg(ctx, "of 6000 labels; run the same command "
 			    "again to resume");
 			assert_true(res.issued > 0);
 			issued += res.issued;
