@@ -972,8 +972,8 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 	if (failed) {
 		jcs_fail(ctx, err, "%s", msg);
 	} else if (err == JCS_ERR_INTERRUPTED) {
-		jcs_fail(ctx, JCS_ERR_INTERRUPTED, "interrupted after %lu of %lu "
-		    "labels; run the same command again to resume", done,
+		jcs_fail(ctx, JCS_ERR_INTERRUPTED, "interrupted after %lu of "
+		    "%lu labels; run the same command again to resume", done,
 		    total);
 	} else {
 		rc = 0;

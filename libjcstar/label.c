@@ -1208,7 +1208,8 @@ jcs_label_signer_sign(jcs_ctx *ctx, struct jcs_label_signer *s,
 		return jcs_fail_ossl(ctx, JCS_ERR_NOMEM, "cannot build label");
 	}
 	if ((tbslen = ASN1_item_i2d((ASN1_VALUE *)t, &tbs, TBS_IT)) <= 0)
-		return jcs_fail_ossl(ctx, JCS_ERR_CRYPTO, "cannot encode label");
+		return jcs_fail_ossl(ctx, JCS_ERR_CRYPTO, "cannot encode "
+		    "label");
 	if (s->alg == JCS_ALG_EC_P256) {
 		if (EVP_Digest(tbs, (size_t)tbslen, md, &mdlen, s->sha256,
 		    NULL) != 1 || EVP_PKEY_sign(s->pctx, sig, &siglen, md,
