@@ -92,6 +92,18 @@ int template_path(const char *name, char *out, size_t size);
 
 /* Parses a whole decimal number in [min, max]; returns 0 or -1. */
 int parse_int(const char *s, int min, int max, int *out);
+/* --jobs N: a number from 1 to jcs_jobs_max(). Returns 0 with *out set, or
+ * prints why not and returns EXIT_USAGE. */
+int parse_jobs(const char *s, int *out);
+
+/* Long batches: between stop_signals_begin and stop_signals_end, SIGINT and
+ * SIGTERM only set a flag (a second one kills at once), which
+ * stop_requested (for jcs_batch_opts.stop) reports; stop_signal is the
+ * signal number seen, or 0. */
+void stop_signals_begin(void);
+void stop_signals_end(void);
+int stop_requested(void *arg);
+int stop_signal(void);
 
 /* JSON output helpers. */
 void json_str(FILE *f, const char *s);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,65 @@ parse_int(const char *s, int min, int max, int *out)
 		return -1;
 	*out = (int)v;
 	return 0;
+}
+
+int
+parse_jobs(const char *s, int *out)
+{
+	if (parse_int(s, 1, jcs_jobs_max(), out) == -1)
+		return fail_usage("--jobs must be a number from 1 to %d (4 per "
+		    "processor), not '%s'", jcs_jobs_max(), s);
+	return 0;
+}
+
+static volatile sig_atomic_t stop_sig;
+static struct sigaction old_int, old_term;
+
+static void
+on_stop_signal(int sig)
+{
+	stop_sig = sig;
+}
+
+void
+stop_signals_begin(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	/* the handler is used once: a second signal has its default effect
+	 * (the registry is safe from a kill at any point) */
+	sa.sa_flags = SA_RESTART | SA_RESETHAND;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	/* a signal ignored by whoever started us (nohup, a shell's
+	 * background job) stays ignored */
+	if (old_int.sa_handler == SIG_IGN)
+		sigaction(SIGINT, &old_int, NULL);
+	if (old_term.sa_handler == SIG_IGN)
+		sigaction(SIGTERM, &old_term, NULL);
+}
+
+void
+stop_signals_end(void)
+{
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+}
+
+int
+stop_requested(void *arg)
+{
+	(void)arg;
+	return stop_sig != 0;
+}
+
+int
+stop_signal(void)
+{
+	return stop_sig;
 }
 
 void

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +25,8 @@
 #include <sqlite3.h>
 
 #include "internal.h"
+#include "template.h"
 
-#define CHUNK 256
 #define MAX_LINE 256
 #define MAX_ERRORS 20
 
@@ -168,7 +169,8 @@ csv_open(jcs_ctx *ctx, struct csv *c, const char *path)
 
 /* Pass 1: every line checked, duplicates found; *rows set. */
 int
-jcs_batch_check_rows(jcs_ctx *ctx, const char *path, unsigned long *rows)
+jcs_batch_check_rows(jcs_ctx *ctx, const char *path, unsigned long *rows,
+    const jcs_batch_opts *o)
 {
 	struct csv c;
 	sqlite3 *db = NULL;
@@ -230,6 +232,12 @@ jcs_batch_check_rows(jcs_ctx *ctx, const char *path, unsigned long *rows)
 			}
 			errors++;
 		}
+		if (n > 0 && (n & 4095) == 0 && o != NULL && o->stop != NULL &&
+		    o->stop(o->stop_arg)) {
+			jcs_fail(ctx, JCS_ERR_INTERRUPTED, "interrupted while "
+			    "checking %s; nothing was issued", path);
+			goto done;
+		}
 		if (++n > JCS_BATCH_MAX_ROWS) {
 			jcs_fail(ctx, JCS_ERR_TOO_LARGE, "%s has more than %lu "
 			    "rows", path, JCS_BATCH_MAX_ROWS);
@@ -256,12 +264,6 @@ done:
 	return *rows > 0 ? 0 : -1;
 }
 
-struct item {
-	char unit[JCS_MAX_UNIT_SERIAL + 1];
-	uint8_t *der;
-	size_t len;
-};
-
 /* out_dir/UNIT.ext, '/' written as %2F. */
 static int
 unit_path(char *out, size_t n, const char *dir, const char *unit,
@@ -280,89 +282,6 @@ unit_path(char *out, size_t n, const char *dir, const char *unit,
 	}
 	name[o] = '\0';
 	return jcs_pathf(out, n, "%s/%s.%s", dir, name, ext);
-}
-
-static int write_chunk_files(jcs_ctx *ctx, const jcs_batch_opts *o,
-    struct item *it, size_t n, unsigned long *files);
-
-/* Writes the files of one committed chunk, then makes them durable with one
- * syncfs(2) on the output directory's file system (instead of an fsync per
- * file, which would bound a batch to the disk's flush rate). */
-static int
-write_chunk(jcs_ctx *ctx, const jcs_batch_opts *o, struct item *it, size_t n,
-    unsigned long *files)
-{
-	int rc, fd;
-
-	ctx->defer_sync = 1;
-	rc = write_chunk_files(ctx, o, it, n, files);
-	ctx->defer_sync = 0;
-	if (rc == -1)
-		return -1;
-	if ((fd = open(o->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    syncfs(fd) == -1) {
-		int e = errno;
-
-		if (fd != -1)
-			close(fd);
-		return jcs_fail(ctx, JCS_ERR_IO, "cannot flush %s: %s",
-		    o->out_dir, strerror(e));
-	}
-	close(fd);
-	return 0;
-}
-
-static int
-write_chunk_files(jcs_ctx *ctx, const jcs_batch_opts *o, struct item *it,
-    size_t n, unsigned long *files)
-{
-	for (size_t i = 0; i < n; i++) {
-		char path[4096];
-		struct stat st;
-		jcs_label *l = NULL;
-
-		unit_path(path, sizeof(path), o->out_dir, it[i].unit,
-		    o->pem ? "pem" : "der");
-		/* an empty file (a crash before the data reached the disk)
-		 * is written again */
-		if (stat(path, &st) == -1 || st.st_size == 0) {
-			if ((l = jcs_label_from_der(ctx, it[i].der,
-			    it[i].len)) == NULL ||
-			    jcs_label_write_file(ctx, l, path) == -1)
-				goto err;
-			(*files)++;
-		}
-		if (o->tmpl != NULL) {
-			unit_path(path, sizeof(path), o->out_dir, it[i].unit,
-			    "png");
-			if (stat(path, &st) == -1 || st.st_size == 0) {
-				char *payload;
-				int rc;
-
-				if (l == NULL && (l = jcs_label_from_der(ctx,
-				    it[i].der, it[i].len)) == NULL)
-					goto err;
-				payload = jcs_payload_encode(ctx, it[i].der,
-				    it[i].len, o->payload_base_url != NULL ?
-				    JCS_FORM_URL : JCS_FORM_BARE,
-				    o->payload_base_url);
-				if (payload == NULL)
-					goto err;
-				rc = jcs_render_file(ctx, o->tmpl, l, payload,
-				    o->dpi > 0 ? o->dpi : 300, path);
-				free(payload);
-				if (rc == -1)
-					goto err;
-				(*files)++;
-			}
-		}
-		jcs_label_free(l);
-		continue;
-err:
-		jcs_label_free(l);
-		return -1;
-	}
-	return 0;
 }
 
 /* Removes UNIT.der/.pem/.png temporaries left by a killed run (the writer
@@ -392,18 +311,483 @@ remove_stale_temporaries(const char *dir)
 	closedir(d);
 }
 
+/* ---- pass 2: issuing, a pipeline of chunks ----
+ *
+ * A chunk of CHUNK units goes through four stages: read (main thread: the
+ * CSV lines, and which units the registry already has), signed (the jobs:
+ * one label per new unit, each thread with its own contexts), committed
+ * (main thread: one transaction records the chunk's labels and their audit
+ * entries, in file order), written (the jobs: the files). While the jobs
+ * sign chunk k and write chunk k-2, the main thread commits chunk k-1 and
+ * reads chunk k+1, so the one registry writer does not hold up the
+ * signing. A label is written only after its chunk commits. With one job
+ * the same steps run one after the other on the calling thread.
+ */
+
+#define CHUNK 1024
+#define SLOTS 4
+/* files written between two syncfs(2) calls (and one at the end) */
+#define SYNC_EVERY 16384
+
+enum { ITEM_NEW, ITEM_OLD };
+enum { SLOT_FREE, SLOT_READ, SLOT_SIGNED, SLOT_COMMITTED };
+
+struct item {
+	char unit[JCS_MAX_UNIT_SERIAL + 1];
+	int kind;                 /* ITEM_NEW: to sign; ITEM_OLD: issued */
+	uint8_t *der;
+	size_t len;
+	char serial[41];
+	unsigned files;           /* files written for it by this run */
+	jcs_err err;              /* of its job, JCS_OK if none */
+	char msg[512];
+};
+
+struct slot {
+	int stage;
+	unsigned long seq;        /* chunk number, in file order */
+	struct item it[CHUNK];
+	size_t n;
+	jcs_label_fields f;       /* of this chunk's labels (validity) */
+};
+
+struct worker {
+	jcs_ctx *ctx;
+	struct jcs_label_signer *signer;
+	jcs_template *own_tmpl;   /* a helper's copy of the template */
+};
+
+struct run {
+	const jcs_batch_opts *o;
+	jcs_ca *ca;
+	const jcs_key *key;
+	struct worker *w;
+	int hsm;                  /* the key is in an HSM: one at a time */
+	pthread_mutex_t hsm_lock;
+	struct slot *sign, *write; /* the current job's chunks, or NULL */
+};
+
+static void
+item_fail(struct item *it, const jcs_ctx *wctx)
+{
+	it->err = jcs_ctx_error(wctx);
+	if (it->err == JCS_OK)
+		it->err = JCS_ERR_NOMEM;
+	snprintf(it->msg, sizeof(it->msg), "%s", jcs_ctx_message(wctx));
+}
+
+static void
+item_clear(struct item *it)
+{
+	free(it->der);
+	it->der = NULL;
+	it->len = 0;
+	it->files = 0;
+	it->err = JCS_OK;
+	it->msg[0] = '\0';
+}
+
+/* Signs one new unit's label with the worker's signer. */
+static int
+sign_item(struct run *r, struct worker *w, jcs_ctx *ctx,
+    const struct slot *s, struct item *it)
+{
+	jcs_label_fields f = s->f;
+	int rc;
+
+	if (w->signer == NULL &&
+	    (w->signer = jcs_label_signer_new(ctx, &s->f, r->key)) == NULL)
+		return -1;
+	f.product.unit_serial = it->unit;
+	free(it->der);
+	it->der = NULL;
+	if (r->hsm)
+		pthread_mutex_lock(&r->hsm_lock);
+	rc = jcs_label_signer_sign(ctx, w->signer, &f, &it->der, &it->len,
+	    it->serial);
+	if (r->hsm)
+		pthread_mutex_unlock(&r->hsm_lock);
+	return rc;
+}
+
+static int
+write_all_fd(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = write(fd, p, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* 1 if path holds exactly data, else 0. */
+static int
+same_content(const char *path, const uint8_t *data, size_t len)
+{
+	uint8_t buf[8192];
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t k;
+	size_t got = 0;
+
+	if (fd == -1)
+		return 0;
+	if (len + 1 > sizeof(buf)) {
+		close(fd);
+		return 0;
+	}
+	while ((k = read(fd, buf + got, sizeof(buf) - got)) > 0)
+		got += (size_t)k;
+	close(fd);
+	return k == 0 && got == len && memcmp(buf, data, len) == 0;
+}
+
+/* Writes UNIT.der or UNIT.pem. A new unit's file is created in place with
+ * O_EXCL (no other name, no rename: half the directory operations); a
+ * unit issued before keeps its file if it holds the label, else the file
+ * is replaced through a temporary name and a rename. A file left empty or
+ * short by a killed run is thus rewritten by the next one. */
+static int
+write_label_file(jcs_ctx *ctx, const jcs_batch_opts *o, struct item *it)
+{
+	char path[4096];
+	char *pem = NULL;
+	const uint8_t *data = it->der;
+	size_t len = it->len;
+	int fd, rc = -1;
+
+	if (unit_path(path, sizeof(path), o->out_dir, it->unit,
+	    o->pem ? "pem" : "der") == -1)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "output path is "
+		    "too long");
+	if (o->pem) {
+		jcs_label *l = jcs_label_from_der(ctx, it->der, it->len);
+
+		pem = l != NULL ? jcs_label_to_pem(ctx, l) : NULL;
+		jcs_label_free(l);
+		if (pem == NULL)
+			return -1;
+		data = (const uint8_t *)pem;
+		len = strlen(pem);
+	}
+	if (it->kind == ITEM_OLD && same_content(path, data, len)) {
+		rc = 0;
+		goto done;
+	}
+	if (it->kind == ITEM_NEW) {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0644);
+		if (fd != -1) {
+			if (write_all_fd(fd, data, len) == -1) {
+				int e = errno;
+
+				close(fd);
+				unlink(path);
+				jcs_fail(ctx, JCS_ERR_IO, "cannot write %s: %s",
+				    path, strerror(e));
+				goto done;
+			}
+			if (close(fd) == -1) {
+				int e = errno;
+
+				unlink(path);
+				jcs_fail(ctx, JCS_ERR_IO, "cannot write %s: %s",
+				    path, strerror(e));
+				goto done;
+			}
+			it->files++;
+			rc = 0;
+			goto done;
+		}
+		if (errno != EEXIST) {
+			jcs_fail(ctx, JCS_ERR_IO, "cannot create %s: %s", path,
+			    strerror(errno));
+			goto done;
+		}
+		/* a file of that name from something else: replaced */
+	}
+	if (jcs_write_file_atomic(ctx, path, data, len, 0644) == -1)
+		goto done;
+	it->files++;
+	rc = 0;
+done:
+	free(pem);
+	return rc;
+}
+
+/* The artwork UNIT.png, if missing or empty. */
+static int
+write_art_file(jcs_ctx *ctx, const jcs_batch_opts *o,
+    const jcs_template *tmpl, struct item *it)
+{
+	char path[4096];
+	struct stat st;
+	jcs_label *l;
+	char *payload;
+	int rc;
+
+	if (unit_path(path, sizeof(path), o->out_dir, it->unit, "png") == -1)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "output path is "
+		    "too long");
+	if (stat(path, &st) == 0 && st.st_size > 0)
+		return 0;
+	if ((l = jcs_label_from_der(ctx, it->der, it->len)) == NULL)
+		return -1;
+	payload = jcs_payload_encode(ctx, it->der, it->len,
+	    o->payload_base_url != NULL ? JCS_FORM_URL : JCS_FORM_BARE,
+	    o->payload_base_url);
+	rc = payload == NULL ? -1 : jcs_render_file(ctx, tmpl, l, payload,
+	    o->dpi > 0 ? o->dpi : 300, path);
+	free(payload);
+	jcs_label_free(l);
+	if (rc == 0)
+		it->files++;
+	return rc;
+}
+
+/* One item of a job: i < sign->n signs, the rest write files. */
+static void
+job_item(void *arg, size_t i, int worker)
+{
+	struct run *r = arg;
+	struct worker *w = &r->w[worker];
+	jcs_ctx *ctx = w->ctx;
+	size_t n_sign = r->sign != NULL ? r->sign->n : 0;
+	struct item *it;
+
+	if (i < n_sign) {
+		it = &r->sign->it[i];
+		if (it->kind == ITEM_NEW && sign_item(r, w, ctx, r->sign,
+		    it) == -1)
+			item_fail(it, ctx);
+		return;
+	}
+	it = &r->write->it[i - n_sign];
+	if (write_label_file(ctx, r->o, it) == -1) {
+		item_fail(it, ctx);
+		return;
+	}
+	if (r->o->tmpl != NULL) {
+		const jcs_template *t = w->own_tmpl != NULL ? w->own_tmpl :
+		    r->o->tmpl;
+
+		if (write_art_file(ctx, r->o, t, it) == -1)
+			item_fail(it, ctx);
+	}
+}
+
+/* Reads the next chunk of units into s and looks each up in the registry.
+ * Returns 1 a chunk, 0 end of file, -1 error. */
+static int
+read_chunk(jcs_ctx *ctx, struct run *r, struct csv *c,
+    struct jcs_regbatch *rb, const jcs_issue_opts *io, struct slot *s)
+{
+	const jcs_batch_opts *o = r->o;
+	char field[MAX_LINE + 4], why[160];
+
+	for (size_t i = 0; i < s->n; i++)
+		item_clear(&s->it[i]);
+	s->n = 0;
+	while (s->n < CHUNK) {
+		struct item *it = &s->it[s->n];
+		int rc = csv_next(c, field, sizeof(field), why, sizeof(why));
+
+		if (rc == 0)
+			break;
+		if (rc == -1)
+			/* the file changed since it was checked */
+			return jcs_fail(ctx, JCS_ERR_MALFORMED, "%s:%lu: %s "
+			    "(the file changed during the batch?)",
+			    o->csv_path, c->line, why);
+		if (strlen(field) >= sizeof(it->unit) ||
+		    !unit_ok(field, why, sizeof(why)))
+			return jcs_fail(ctx, JCS_ERR_MALFORMED, "%s:%lu: bad "
+			    "unit serial (the file changed during the "
+			    "batch?)", o->csv_path, c->line);
+		item_clear(it);
+		memcpy(it->unit, field, strlen(field) + 1);
+		if ((rc = jcs_regbatch_find(ctx, rb, it->unit, &it->der,
+		    &it->len)) == -1)
+			return -1;
+		it->kind = rc == 1 ? ITEM_OLD : ITEM_NEW;
+		s->n++;
+	}
+	if (s->n == 0)
+		return 0;
+	/* the validity of this chunk's labels: from now, by the rules */
+	if (jcs_ca_label_fields(ctx, r->ca, io, &s->f) == -1)
+		return -1;
+	s->stage = SLOT_READ;
+	return 1;
+}
+
+/* Records a signed chunk in one transaction. */
+static int
+commit_chunk(jcs_ctx *ctx, struct run *r, struct jcs_regbatch *rb,
+    struct slot *s, jcs_batch_result *res)
+{
+	unsigned long issued = 0, existing = 0;
+
+	if (jcs_regbatch_begin(ctx, rb) == -1)
+		return -1;
+	for (size_t i = 0; i < s->n; i++) {
+		struct item *it = &s->it[i];
+		int rc = 2;
+
+		if (it->kind == ITEM_OLD) {
+			existing++;
+			continue;
+		}
+		for (int attempt = 0; rc == 2 && attempt < 3; attempt++) {
+			if (attempt > 0 && sign_item(r, &r->w[0], ctx, s,
+			    it) == -1)
+				goto err;
+			/* a serial seen before (never with 72 random bits,
+			 * but the database is the judge): sign again */
+			rc = jcs_regbatch_add(ctx, rb, it->serial, it->unit,
+			    r->key->id_hex, s->f.not_before, s->f.not_after,
+			    it->der, it->len);
+		}
+		if (rc == -1)
+			goto err;
+		if (rc == 2) {
+			jcs_fail(ctx, JCS_ERR_REGISTRY, "could not draw a "
+			    "fresh serial");
+			goto err;
+		}
+		if (rc == 1) {
+			/* another writer labelled this unit since the chunk
+			 * was read: its label is the one; ours is dropped,
+			 * never handed out */
+			free(it->der);
+			it->der = NULL;
+			if (jcs_regbatch_find(ctx, rb, it->unit, &it->der,
+			    &it->len) != 1) {
+				if (jcs_ctx_error(ctx) == JCS_OK)
+					jcs_fail(ctx, JCS_ERR_REGISTRY, "unit "
+					    "%s: label vanished", it->unit);
+				goto err;
+			}
+			it->kind = ITEM_OLD;
+			existing++;
+			continue;
+		}
+		issued++;
+	}
+	if (jcs_regbatch_commit(ctx, rb) == -1)
+		return -1;
+	res->issued += issued;
+	res->existing += existing;
+	s->stage = SLOT_COMMITTED;
+	return 0;
+err:
+	jcs_regbatch_rollback(rb);
+	return -1;
+}
+
+static int
+flush_dir(jcs_ctx *ctx, const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd == -1 || syncfs(fd) == -1) {
+		int e = errno;
+
+		if (fd != -1)
+			close(fd);
+		return jcs_fail(ctx, JCS_ERR_IO, "cannot flush %s: %s", dir,
+		    strerror(e));
+	}
+	close(fd);
+	return 0;
+}
+
+static struct slot *
+oldest(struct slot *slots, int stage)
+{
+	struct slot *best = NULL;
+
+	for (int i = 0; i < SLOTS; i++)
+		if (slots[i].stage == stage &&
+		    (best == NULL || slots[i].seq < best->seq))
+			best = &slots[i];
+	return best;
+}
+
+static struct slot *
+free_slot(struct slot *slots)
+{
+	for (int i = 0; i < SLOTS; i++)
+		if (slots[i].stage == SLOT_FREE)
+			return &slots[i];
+	return NULL;
+}
+
+/* The first failed item of s, its error copied to ctx; NULL if none. */
+static const struct item *
+failed_item(jcs_ctx *ctx, const struct slot *s)
+{
+	for (size_t i = 0; s != NULL && i < s->n; i++)
+		if (s->it[i].err != JCS_OK) {
+			jcs_fail(ctx, s->it[i].err, "%s", s->it[i].msg);
+			return &s->it[i];
+		}
+	return NULL;
+}
+
+static int
+run_workers(jcs_ctx *ctx, struct run *r, int jobs)
+{
+	if ((r->w = calloc((size_t)jobs, sizeof(*r->w))) == NULL)
+		return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+	for (int i = 0; i < jobs; i++) {
+		if ((r->w[i].ctx = jcs_ctx_new_like(ctx)) == NULL)
+			return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+		/* a chunk's files are flushed together (syncfs) */
+		r->w[i].ctx->defer_sync = 1;
+		/* a template may keep state while it renders: every helper
+		 * renders with its own copy */
+		if (i > 0 && r->o->tmpl != NULL &&
+		    (r->w[i].own_tmpl = jcs_template_load(ctx,
+		    r->o->tmpl->path)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+run_free(struct run *r, int jobs)
+{
+	for (int i = 0; r->w != NULL && i < jobs; i++) {
+		jcs_ctx_free(r->w[i].ctx);
+		jcs_label_signer_free(r->w[i].signer);
+		jcs_template_free(r->w[i].own_tmpl);
+	}
+	free(r->w);
+}
+
 int
 jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
     jcs_batch_result *res)
 {
 	struct csv c = { 0 };
-	struct item *it = NULL;
-	char field[MAX_LINE + 4], why[160];
-	unsigned long total, done = 0, chunk_new = 0;
+	struct run r;
+	struct slot *slots = NULL;
+	struct jcs_pool *pool = NULL;
+	struct jcs_regbatch *rb = NULL;
+	jcs_issue_opts io;
+	unsigned long total, done = 0, seq = 0, unsynced = 0;
 	struct stat st;
-	int lockfd = -1;
-	int rc = -1;
+	int lockfd = -1, jobs, eof = 0, stop = 0, failed = 0, rc = -1;
+	jcs_err err = JCS_OK;
+	char msg[512] = "";
 
+	memset(&r, 0, sizeof(r));
 	if (res != NULL)
 		memset(res, 0, sizeof(*res));
 	if (ca == NULL || o == NULL || o->reg_id == NULL ||
@@ -411,6 +795,10 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 		return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
 		    "batch needs a CA, a registration, a CSV file and an "
 		    "output directory");
+	jobs = o->jobs > 0 ? o->jobs : 1;
+	if (jobs > jcs_jobs_max())
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "jobs must be 1 to "
+		    "%d (4 per processor), not %d", jcs_jobs_max(), jobs);
 	if (strcmp(o->csv_path, "-") == 0)
 		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "the batch file must "
 		    "be a file (it is read twice), not standard input");
@@ -420,11 +808,12 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 	if (o->payload_base_url != NULL &&
 	    jcs_base_url_check(ctx, o->payload_base_url) == -1)
 		return -1;
-	if (jcs_registry_check_issuable(ctx, ca, o->reg_id) == -1 ||
-	    jcs_ca_current_key(ctx, ca) == NULL)
+	if ((rb = jcs_regbatch_new(ctx, ca, o->reg_id)) == NULL)
 		return -1;
-	if (jcs_batch_check_rows(ctx, o->csv_path, &total) == -1)
-		return -1;
+	if ((r.key = jcs_ca_current_key(ctx, ca)) == NULL)
+		goto out;
+	if (jcs_batch_check_rows(ctx, o->csv_path, &total, o) == -1)
+		goto out;
 	/* one batch at a time per output directory: the temporaries it
 	 * finds are then surely left by a dead run */
 	{
@@ -434,119 +823,172 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 		    o->out_dir);
 		lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 		    0644);
-		if (lockfd == -1)
-			return jcs_fail(ctx, JCS_ERR_IO, "cannot create %s: %s",
-			    lock, strerror(errno));
+		if (lockfd == -1) {
+			jcs_fail(ctx, JCS_ERR_IO, "cannot create %s: %s", lock,
+			    strerror(errno));
+			goto out;
+		}
 		if (flock(lockfd, LOCK_EX | LOCK_NB) == -1) {
-			close(lockfd);
-			return jcs_fail(ctx, JCS_ERR_IO, "another batch is "
-			    "writing to %s: wait for it, or use another "
-			    "--out-dir", o->out_dir);
+			jcs_fail(ctx, JCS_ERR_IO, "another batch is writing to "
+			    "%s: wait for it, or use another --out-dir",
+			    o->out_dir);
+			goto out;
 		}
 	}
 	remove_stale_temporaries(o->out_dir);
 	res->rows = total;
-	if ((it = calloc(CHUNK, sizeof(*it))) == NULL)
-		return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+
+	/* the fields every label of the batch shares */
+	memset(&io, 0, sizeof(io));
+	{
+		const jcs_registration *reg = jcs_regbatch_registration(rb);
+
+		io.scheme = reg->scheme;
+		io.level = reg->level;
+		io.product = reg->product;
+		io.lab = reg->lab;
+		io.support_until = reg->support_until;
+		if (o->issue != NULL) {
+			io.not_before = o->issue->not_before;
+			io.valid_days = o->issue->valid_days;
+		}
+	}
+	r.o = o;
+	r.ca = ca;
+	r.hsm = jcs_key_in_hsm(r.key);
+	pthread_mutex_init(&r.hsm_lock, NULL);
+	if ((slots = calloc(SLOTS, sizeof(*slots))) == NULL) {
+		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+		goto out_mutex;
+	}
+	if (run_workers(ctx, &r, jobs) == -1 ||
+	    (pool = jcs_pool_new(ctx, jobs)) == NULL)
+		goto out_mutex;
 	if (csv_open(ctx, &c, o->csv_path) == -1)
-		goto out;
+		goto out_mutex;
 	if (o->progress != NULL)
 		o->progress(o->progress_arg, 0, total);
+
 	for (;;) {
-		size_t n = 0;
-		int more = 1;
+		struct slot *sign, *write, *commit, *next;
+		size_t n;
 
-		chunk_new = 0;
-
-		if (jcs_registry_begin(ctx, ca) == -1)
-			goto out;
-		while (n < CHUNK) {
-			int r = csv_next(&c, field, sizeof(field), why,
-			    sizeof(why));
-			jcs_label *l;
-
-			if (r == 0) {
-				more = 0;
-				break;
-			}
-			if (r == -1) {
-				/* the file changed since it was checked */
-				jcs_fail(ctx, JCS_ERR_MALFORMED, "%s:%lu: %s "
-				    "(the file changed during the batch?)",
-				    o->csv_path, c.line, why);
-				goto abort;
-			}
-			if (strlen(field) >= sizeof(it[n].unit) ||
-			    !unit_ok(field, why, sizeof(why))) {
-				jcs_fail(ctx, JCS_ERR_MALFORMED, "%s:%lu: bad "
-				    "unit serial (the file changed during the "
-				    "batch?)", o->csv_path, c.line);
-				goto abort;
-			}
-			memcpy(it[n].unit, field, strlen(field) + 1);
-			r = jcs_registry_unit_label(ctx, ca, o->reg_id, field,
-			    &it[n].der, &it[n].len);
-			if (r == -1)
-				goto abort;
-			if (r == 1) {
-				res->existing++;
-				n++;
-				continue;
-			}
-			if ((l = jcs_registry_issue_locked(ctx, ca, o->reg_id,
-			    field, o->issue)) == NULL)
-				goto abort;
-			{
-				const uint8_t *d = jcs_label_der(l, &it[n].len);
-
-				if ((it[n].der = malloc(it[n].len)) == NULL) {
-					jcs_label_free(l);
-					jcs_fail(ctx, JCS_ERR_NOMEM,
-					    "out of memory");
-					goto abort;
-				}
-				memcpy(it[n].der, d, it[n].len);
-			}
-			jcs_label_free(l);
-			res->issued++;
-			chunk_new++;
-			n++;
+		if (!stop && o->stop != NULL && o->stop(o->stop_arg)) {
+			stop = 1;
+			err = JCS_ERR_INTERRUPTED;
 		}
-		if (jcs_registry_commit(ctx, ca) == -1) {
-			/* the chunk's labels were never handed out */
-			res->issued -= chunk_new;
-			goto out_items;
-		}
-		if (write_chunk(ctx, o, it, n, &res->files) == -1)
-			goto out_items;
-		done += n;
-		for (size_t i = 0; i < n; i++) {
-			free(it[i].der);
-			it[i].der = NULL;
-		}
-		if (o->progress != NULL)
-			o->progress(o->progress_arg, done, total);
-		if (!more)
+		sign = stop ? NULL : oldest(slots, SLOT_READ);
+		commit = stop ? NULL : oldest(slots, SLOT_SIGNED);
+		write = oldest(slots, SLOT_COMMITTED);
+		if (sign == NULL && write == NULL && commit == NULL &&
+		    (stop || eof))
 			break;
+		/* the jobs: sign one chunk, write the files of another */
+		r.sign = sign;
+		r.write = write;
+		n = (sign != NULL ? sign->n : 0) + (write != NULL ? write->n :
+		    0);
+		jcs_pool_start(pool, job_item, &r, n);
+		/* meanwhile, on this thread: commit, read ahead */
+		if (commit != NULL && commit_chunk(ctx, &r, rb, commit,
+		    res) == -1) {
+			stop = failed = 1;
+			err = jcs_ctx_error(ctx);
+			snprintf(msg, sizeof(msg), "%s", jcs_ctx_message(ctx));
+		}
+		if (!stop && !eof && (next = free_slot(slots)) != NULL) {
+			int k = read_chunk(ctx, &r, &c, rb, &io, next);
+
+			if (k == 1) {
+				next->seq = seq++;
+			} else if (k == 0) {
+				eof = 1;
+			} else {
+				stop = failed = 1;
+				err = jcs_ctx_error(ctx);
+				snprintf(msg, sizeof(msg), "%s",
+				    jcs_ctx_message(ctx));
+			}
+		}
+		jcs_pool_wait(pool);
+		r.sign = r.write = NULL;
+		if (sign != NULL) {
+			if (!failed && failed_item(ctx, sign) != NULL) {
+				stop = failed = 1;
+				err = jcs_ctx_error(ctx);
+				snprintf(msg, sizeof(msg), "%s",
+				    jcs_ctx_message(ctx));
+			}
+			sign->stage = SLOT_SIGNED;
+		}
+		if (write != NULL) {
+			for (size_t i = 0; i < write->n; i++) {
+				res->files += write->it[i].files;
+				unsynced += write->it[i].files;
+			}
+			if (failed_item(ctx, write) != NULL) {
+				if (!failed) {
+					err = jcs_ctx_error(ctx);
+					snprintf(msg, sizeof(msg), "%s",
+					    jcs_ctx_message(ctx));
+				}
+				stop = failed = 1;
+				/* nothing more can be written reliably */
+				for (int i = 0; i < SLOTS; i++)
+					slots[i].stage = SLOT_FREE;
+			} else {
+				write->stage = SLOT_FREE;
+				done += write->n;
+				if (unsynced >= SYNC_EVERY) {
+					if (flush_dir(ctx, o->out_dir) == -1 &&
+					    !failed) {
+						stop = failed = 1;
+						err = jcs_ctx_error(ctx);
+						snprintf(msg, sizeof(msg), "%s",
+						    jcs_ctx_message(ctx));
+					}
+					unsynced = 0;
+				}
+				if (o->progress != NULL)
+					o->progress(o->progress_arg, done,
+					    total);
+			}
+		}
+		if (stop) {
+			/* chunks not committed are dropped: their labels
+			 * were never recorded nor handed out */
+			for (int i = 0; i < SLOTS; i++)
+				if (slots[i].stage == SLOT_READ ||
+				    slots[i].stage == SLOT_SIGNED)
+					slots[i].stage = SLOT_FREE;
+		}
 	}
-	rc = 0;
-	jcs_ok(ctx);
-	goto out;
-abort:
-	jcs_registry_rollback(ca);
-	/* labels of the rolled-back chunk were never recorded nor written */
-	res->issued -= chunk_new;
-out_items:
-	for (size_t i = 0; i < CHUNK; i++)
-		free(it[i].der);
-	free(it);
-	it = NULL;
+	/* what was written is made durable, also when stopping */
+	if (unsynced > 0 && flush_dir(ctx, o->out_dir) == -1 && !failed) {
+		failed = 1;
+		err = jcs_ctx_error(ctx);
+		snprintf(msg, sizeof(msg), "%s", jcs_ctx_message(ctx));
+	}
+	if (failed) {
+		jcs_fail(ctx, err, "%s", msg);
+	} else if (err == JCS_ERR_INTERRUPTED) {
+		jcs_fail(ctx, JCS_ERR_INTERRUPTED, "interrupted after %lu of "
+		    "%lu labels; run the same command again to resume", done,
+		    total);
+	} else {
+		rc = 0;
+		jcs_ok(ctx);
+	}
+out_mutex:
+	pthread_mutex_destroy(&r.hsm_lock);
 out:
-	if (it != NULL) {
-		for (size_t i = 0; i < CHUNK; i++)
-			free(it[i].der);
-		free(it);
-	}
+	jcs_pool_free(pool);
+	run_free(&r, jobs);
+	for (int i = 0; slots != NULL && i < SLOTS; i++)
+		for (size_t k = 0; k < CHUNK; k++)
+			free(slots[i].it[k].der);
+	free(slots);
+	jcs_regbatch_free(rb);
 	if (c.f != NULL)
 		fclose(c.f);
 	if (lockfd != -1)

@@ -870,22 +870,20 @@ jcs_ca_current_key(jcs_ctx *ctx, jcs_ca *ca)
 	return ca->key;
 }
 
-jcs_label *
-jcs_ca_make_label(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *o)
+int
+jcs_ca_label_fields(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *o,
+    jcs_label_fields *out)
 {
 	const struct ca_signer *s;
 	jcs_label_fields f;
-	jcs_label *l = NULL;
-	const jcs_key *key;
 	const jcs_profile *p;
 	time_t snb, sna, limit;
 	char a[32], b[32], c[32];
 	const char *why;
 
-	if (ca == NULL || o == NULL) {
-		jcs_fail(ctx, JCS_ERR_INVALID_ARG, "no CA or options given");
-		return NULL;
-	}
+	if (ca == NULL || o == NULL)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
+		    "no CA or options given");
 	memset(&f, 0, sizeof(f));
 	f.scheme = o->scheme;
 	f.level = o->level;
@@ -895,26 +893,26 @@ jcs_ca_make_label(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *o)
 	if (jcs_scheme_name(o->scheme) == NULL) {
 		jcs_fail(ctx, JCS_ERR_INVALID_ARG, "unknown scheme %d",
 		    o->scheme);
-		return NULL;
+		return -1;
 	}
 	if ((p = jcs_profile_of(ctx, o->scheme)) == NULL) {
 		jcs_fail(ctx, JCS_ERR_POLICY_RULE, "no profile for scheme %s "
 		    "is loaded", jcs_scheme_name(o->scheme));
-		return NULL;
+		return -1;
 	}
 	if (!jcs_profile_level_ok(p, o->level)) {
 		jcs_fail(ctx, JCS_ERR_INVALID_ARG, "level %d is not defined "
 		    "for %s (%d to %d; %s)", o->level, p->display,
 		    p->min_level, p->max_level, p->file);
-		return NULL;
+		return -1;
 	}
 	if (jcs_profile_check_fields(ctx, JCS_ERR_POLICY_RULE, &f, 1) == -1)
-		return NULL;
+		return -1;
 	s = &ca->signers[ca->n_signers - 1];
 	if (jcs_asn1_time_to_time(X509_get0_notBefore(s->cert), &snb) == -1 ||
 	    jcs_asn1_time_to_time(X509_get0_notAfter(s->cert), &sna) == -1) {
 		jcs_fail(ctx, JCS_ERR_KEY, "signer certificate has bad times");
-		return NULL;
+		return -1;
 	}
 	f.not_before = o->not_before != 0 ? o->not_before : time(NULL);
 	if (f.not_before < snb || f.not_before >= sna) {
@@ -924,7 +922,7 @@ jcs_ca_make_label(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *o)
 		    jcs_time_format(f.not_before, a, sizeof(a)),
 		    jcs_time_format(snb, b, sizeof(b)),
 		    jcs_time_format(sna, c, sizeof(c)));
-		return NULL;
+		return -1;
 	}
 	if (f.support_until != 0 && f.support_until < f.not_before -
 	    f.not_before % 86400) {
@@ -932,15 +930,15 @@ jcs_ca_make_label(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *o)
 		    "the support period (until %s) ends before the label "
 		    "starts (%s)", jcs_date_format(f.support_until, a,
 		    sizeof(a)), jcs_date_format(f.not_before, b, sizeof(b)));
-		return NULL;
+		return -1;
 	}
 	if (jcs_profile_validity(ctx, p, f.not_before, f.support_until,
 	    &limit, &why) == -1)
-		return NULL;
+		return -1;
 	if (o->valid_days < 0 || o->valid_days > 36525) {
 		jcs_fail(ctx, JCS_ERR_INVALID_ARG,
 		    "validity of %d days is out of range", o->valid_days);
-		return NULL;
+		return -1;
 	}
 	if (o->valid_days > 0) {
 		f.not_after = f.not_before + (time_t)o->valid_days * 86400;
@@ -959,7 +957,7 @@ jcs_ca_make_label(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *o)
 			    "max_validity)", o->valid_days, p->display, cap,
 			    jcs_date_format(f.not_after, a, sizeof(a)),
 			    jcs_date_format(limit, b, sizeof(b)), p->file);
-			return NULL;
+			return -1;
 		}
 		if (f.not_after > limit) {
 			jcs_fail(ctx, JCS_ERR_POLICY_RULE,
@@ -969,7 +967,7 @@ jcs_ca_make_label(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *o)
 			    jcs_date_format(f.not_after, a, sizeof(a)),
 			    jcs_date_format(f.support_until, b, sizeof(b)),
 			    p->file);
-			return NULL;
+			return -1;
 		}
 		if (f.not_after > sna) {
 			jcs_fail(ctx, JCS_ERR_POLICY_RULE,
@@ -979,11 +977,24 @@ jcs_ca_make_label(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *o)
 			    "rotate)", jcs_date_format(f.not_after, a,
 			    sizeof(a)), s->id_hex,
 			    jcs_date_format(sna, b, sizeof(b)));
-			return NULL;
+			return -1;
 		}
 	} else {
 		f.not_after = limit < sna ? limit : sna;
 	}
+	*out = f;
+	return 0;
+}
+
+jcs_label *
+jcs_ca_make_label(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *o)
+{
+	jcs_label_fields f;
+	jcs_label *l;
+	const jcs_key *key;
+
+	if (jcs_ca_label_fields(ctx, ca, o, &f) == -1)
+		return NULL;
 	if ((key = jcs_ca_current_key(ctx, ca)) == NULL)
 		return NULL;
 	if ((l = jcs_label_new(ctx, &f)) == NULL)

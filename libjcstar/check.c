@@ -14,9 +14,12 @@
 #include "internal.h"
 
 #define INPUT_KEEP 120
+/* lines checked together with jobs > 1 */
+#define BLOCK 512
 
 struct row {
 	jcs_check_result pub;
+	int has_label;
 	char input[INPUT_KEEP + 1];
 	char reason[512];
 	char reg_id[JCS_MAX_REG_ID + 1];
@@ -30,6 +33,21 @@ struct seen {
 	unsigned long line;
 };
 
+/* The results of one line, before duplicates are looked for. */
+struct found {
+	struct row *rows;
+	size_t n, cap;
+	int oom;
+};
+
+/* Lines waiting for a block (jobs > 1). */
+struct queued {
+	char *text;
+	size_t len;
+	unsigned long line;
+	struct found fd;
+};
+
 struct jcs_checker {
 	const jcs_trust *trust;
 	jcs_verify_opts opts;
@@ -38,6 +56,12 @@ struct jcs_checker {
 	unsigned long lines;
 	struct seen *set;
 	size_t set_n, set_cap;
+	/* jobs > 1: lines queued, checked a block at a time */
+	int jobs;
+	struct jcs_pool *pool;
+	jcs_ctx **wctx;
+	struct queued *queue;
+	size_t n_queue;
 };
 
 static uint64_t
@@ -114,6 +138,15 @@ jcs_checker_free(jcs_checker *c)
 {
 	if (c == NULL)
 		return;
+	jcs_pool_free(c->pool);
+	for (int i = 0; c->wctx != NULL && i < c->jobs; i++)
+		jcs_ctx_free(c->wctx[i]);
+	free(c->wctx);
+	for (size_t i = 0; c->queue != NULL && i < c->n_queue; i++) {
+		free(c->queue[i].text);
+		free(c->queue[i].fd.rows);
+	}
+	free(c->queue);
 	for (size_t i = 0; i < c->set_cap; i++)
 		free(c->set[i].key);
 	free(c->set);
@@ -122,42 +155,44 @@ jcs_checker_free(jcs_checker *c)
 }
 
 static struct row *
-new_row(jcs_checker *c, const char *line, size_t len, int code)
+found_add(struct found *fd, const char *line, size_t len, unsigned long lineno,
+    int code)
 {
 	struct row *r;
 	size_t keep = len < INPUT_KEEP ? len : INPUT_KEEP;
 
-	if (c->n == c->cap) {
-		size_t ncap = c->cap == 0 ? 64 : c->cap * 2;
-		struct row *nr = realloc(c->rows, ncap * sizeof(*nr));
+	if (fd->n == fd->cap) {
+		size_t ncap = fd->cap == 0 ? 1 : fd->cap * 2;
+		struct row *nr = realloc(fd->rows, ncap * sizeof(*nr));
 
-		if (nr == NULL)
+		if (nr == NULL) {
+			fd->oom = 1;
 			return NULL;
-		c->rows = nr;
-		c->cap = ncap;
+		}
+		fd->rows = nr;
+		fd->cap = ncap;
 	}
-	r = &c->rows[c->n++];
+	r = &fd->rows[fd->n++];
 	memset(r, 0, sizeof(*r));
 	/* keep printable bytes only: the line may be anything */
 	for (size_t i = 0; i < keep; i++)
 		r->input[i] = isprint((unsigned char)line[i]) ? line[i] : '?';
-	r->pub.line = c->lines;
+	r->pub.line = lineno;
 	r->pub.code = code;
 	return r;
 }
 
-/* Records the verdict on one label (l NULL: it could not be read). */
-static int
-record(jcs_ctx *ctx, jcs_checker *c, const char *line, size_t len, int code,
-    jcs_label *l)
+/* The verdict on one label (l NULL: it could not be read, the reason is on
+ * ctx); takes l. */
+static void
+found_label(jcs_ctx *ctx, const jcs_checker *c, struct found *fd,
+    const char *line, size_t len, unsigned long lineno, int code, jcs_label *l)
 {
-	struct row *r = new_row(c, line, len, code);
-	char key[128];
-	long first;
+	struct row *r = found_add(fd, line, len, lineno, code);
 
 	if (r == NULL) {
 		jcs_label_free(l);
-		return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+		return;
 	}
 	if (l != NULL && jcs_verify(ctx, c->trust, l, &c->opts, NULL) == 0)
 		r->pub.verdict = JCS_OK;
@@ -169,6 +204,7 @@ record(jcs_ctx *ctx, jcs_checker *c, const char *line, size_t len, int code,
 	if (l != NULL) {
 		const jcs_label_fields *f = jcs_label_get_fields(l);
 
+		r->has_label = 1;
 		r->pub.scheme = f->scheme;
 		r->pub.level = f->level;
 		snprintf(r->reg_id, sizeof(r->reg_id), "%s",
@@ -178,51 +214,33 @@ record(jcs_ctx *ctx, jcs_checker *c, const char *line, size_t len, int code,
 		    "");
 		snprintf(r->serial, sizeof(r->serial), "%s",
 		    jcs_label_serial_hex(l));
-		/* the same label twice, or two labels for one unit: one of
-		 * them is probably a copy */
-		snprintf(key, sizeof(key), "s:%s", r->serial);
-		if ((first = seen_before(c, key, r->pub.line)) == -1)
-			goto nomem;
-		if (first == 0 && r->unit[0] != '\0') {
-			snprintf(key, sizeof(key), "u:%s\n%s", r->reg_id,
-			    r->unit);
-			if ((first = seen_before(c, key, r->pub.line)) == -1)
-				goto nomem;
-		}
-		r->pub.duplicate_of = (unsigned long)first;
 		jcs_label_free(l);
 	}
-	jcs_ok(ctx);
-	return 1;
-nomem:
-	jcs_label_free(l);
-	return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
 }
 
-int
-jcs_checker_add(jcs_ctx *ctx, jcs_checker *c, const char *line, size_t len)
+/* Checks one line into fd: reads only c's settings, so any number of
+ * threads may examine lines at once, each with its own ctx. */
+static void
+examine(jcs_ctx *ctx, const jcs_checker *c, const char *line, size_t len,
+    unsigned long lineno, struct found *fd)
 {
 	char path[4096];
 	jcs_scan *scan;
 	size_t n;
-	int added = 0;
 
-	if (c == NULL || line == NULL)
-		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "no line given");
-	if (c->lines >= JCS_CHECK_MAX_LINES)
-		return jcs_fail(ctx, JCS_ERR_TOO_LARGE, "more than %lu lines",
-		    JCS_CHECK_MAX_LINES);
-	c->lines++;
 	if ((len >= 5 && strncasecmp(line, "JCS1:", 5) == 0) ||
 	    (len >= 7 && strncasecmp(line, "http://", 7) == 0) ||
-	    (len >= 8 && strncasecmp(line, "https://", 8) == 0))
-		return record(ctx, c, line, len, 0,
+	    (len >= 8 && strncasecmp(line, "https://", 8) == 0)) {
+		found_label(ctx, c, fd, line, len, lineno, 0,
 		    jcs_label_from_payload(ctx, line, len));
+		return;
+	}
 	/* an image path */
 	if (len == 0 || len >= sizeof(path) || memchr(line, '\0', len)) {
 		jcs_fail(ctx, JCS_ERR_NOT_PAYLOAD, "neither a payload nor a "
 		    "usable image path");
-		return record(ctx, c, line, len, 0, NULL);
+		found_label(ctx, c, fd, line, len, lineno, 0, NULL);
+		return;
 	}
 	memcpy(path, line, len);
 	path[len] = '\0';
@@ -238,29 +256,185 @@ jcs_checker_add(jcs_ctx *ctx, jcs_checker *c, const char *line, size_t len)
 		    strcasecmp(dot, ".jpeg") != 0))) {
 			jcs_fail(ctx, JCS_ERR_NOT_PAYLOAD, "not a jcstar "
 			    "payload, nor the name of an image file");
-			return record(ctx, c, line, len, 0, NULL);
+			found_label(ctx, c, fd, line, len, lineno, 0, NULL);
+			return;
 		}
 	}
 	if ((scan = jcs_scan_file(ctx, path)) == NULL ||
 	    (n = jcs_scan_count(scan)) == 0) {
 		/* unreadable, not an image, no code: the reason is on ctx */
 		jcs_scan_free(scan);
-		return record(ctx, c, line, len, 0, NULL);
+		found_label(ctx, c, fd, line, len, lineno, 0, NULL);
+		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		size_t tlen;
 		const char *text = jcs_scan_text(scan, i, &tlen);
-		int rc = record(ctx, c, line, len, (int)i + 1,
-		    jcs_label_from_payload(ctx, text, tlen));
 
-		if (rc == -1) {
-			jcs_scan_free(scan);
-			return -1;
-		}
-		added++;
+		found_label(ctx, c, fd, line, len, lineno, (int)i + 1,
+		    jcs_label_from_payload(ctx, text, tlen));
 	}
 	jcs_scan_free(scan);
+}
+
+/* Appends a line's results in input order and flags the labels seen
+ * before: on this thread, so that "first" is always the earlier line.
+ * Returns the number of results, or -1. */
+static int
+append(jcs_ctx *ctx, jcs_checker *c, struct found *fd)
+{
+	char key[128];
+	long first;
+
+	if (fd->oom)
+		return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+	if (c->n + fd->n > c->cap) {
+		size_t ncap = c->cap == 0 ? 64 : c->cap;
+		struct row *nr;
+
+		while (ncap < c->n + fd->n)
+			ncap *= 2;
+		if ((nr = realloc(c->rows, ncap * sizeof(*nr))) == NULL)
+			return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+		c->rows = nr;
+		c->cap = ncap;
+	}
+	for (size_t i = 0; i < fd->n; i++) {
+		struct row *r = &c->rows[c->n];
+
+		*r = fd->rows[i];
+		if (r->has_label) {
+			/* the same label twice, or two labels for one unit:
+			 * one of them is probably a copy */
+			snprintf(key, sizeof(key), "s:%s", r->serial);
+			if ((first = seen_before(c, key, r->pub.line)) == -1)
+				return jcs_fail(ctx, JCS_ERR_NOMEM,
+				    "out of memory");
+			if (first == 0 && r->unit[0] != '\0') {
+				snprintf(key, sizeof(key), "u:%s\n%s",
+				    r->reg_id, r->unit);
+				if ((first = seen_before(c, key,
+				    r->pub.line)) == -1)
+					return jcs_fail(ctx, JCS_ERR_NOMEM,
+					    "out of memory");
+			}
+			r->pub.duplicate_of = (unsigned long)first;
+		}
+		c->n++;
+	}
+	return (int)fd->n;
+}
+
+static void
+examine_item(void *arg, size_t i, int worker)
+{
+	jcs_checker *c = arg;
+	struct queued *q = &c->queue[i];
+
+	examine(c->wctx[worker], c, q->text, q->len, q->line, &q->fd);
+}
+
+/* Checks the queued lines on the jobs, then appends them in order. */
+static int
+run_queue(jcs_ctx *ctx, jcs_checker *c)
+{
+	int added = 0, rc = 0;
+
+	jcs_pool_start(c->pool, examine_item, c, c->n_queue);
+	jcs_pool_wait(c->pool);
+	for (size_t i = 0; i < c->n_queue; i++) {
+		struct queued *q = &c->queue[i];
+		int k = rc == 0 ? append(ctx, c, &q->fd) : 0;
+
+		if (k == -1)
+			rc = -1;
+		else
+			added += k;
+		free(q->text);
+		free(q->fd.rows);
+		memset(q, 0, sizeof(*q));
+	}
+	c->n_queue = 0;
+	if (rc == -1)
+		return -1;
+	jcs_ok(ctx);
 	return added;
+}
+
+int
+jcs_checker_set_jobs(jcs_ctx *ctx, jcs_checker *c, int jobs)
+{
+	if (c == NULL)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "no checker given");
+	if (jobs < 1 || jobs > jcs_jobs_max())
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "jobs must be 1 to "
+		    "%d (4 per processor), not %d", jcs_jobs_max(), jobs);
+	if (c->lines > 0 || c->pool != NULL)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "set the jobs of a "
+		    "checker once, before its first line");
+	if (jobs == 1)
+		return 0;
+	if ((c->queue = calloc(BLOCK, sizeof(*c->queue))) == NULL ||
+	    (c->wctx = calloc((size_t)jobs, sizeof(*c->wctx))) == NULL)
+		goto nomem;
+	c->jobs = jobs;
+	for (int i = 0; i < jobs; i++)
+		if ((c->wctx[i] = jcs_ctx_new_like(ctx)) == NULL)
+			goto nomem;
+	if ((c->pool = jcs_pool_new(ctx, jobs)) == NULL)
+		return -1;
+	jcs_ok(ctx);
+	return 0;
+nomem:
+	return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+}
+
+int
+jcs_checker_flush(jcs_ctx *ctx, jcs_checker *c)
+{
+	if (c == NULL)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "no checker given");
+	if (c->n_queue == 0) {
+		jcs_ok(ctx);
+		return 0;
+	}
+	return run_queue(ctx, c);
+}
+
+int
+jcs_checker_add(jcs_ctx *ctx, jcs_checker *c, const char *line, size_t len)
+{
+	struct found fd;
+	int rc;
+
+	if (c == NULL || line == NULL)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "no line given");
+	if (c->lines >= JCS_CHECK_MAX_LINES)
+		return jcs_fail(ctx, JCS_ERR_TOO_LARGE, "more than %lu lines",
+		    JCS_CHECK_MAX_LINES);
+	c->lines++;
+	if (c->pool != NULL) {
+		struct queued *q = &c->queue[c->n_queue];
+
+		if ((q->text = malloc(len + 1)) == NULL)
+			return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+		memcpy(q->text, line, len);
+		q->text[len] = '\0';
+		q->len = len;
+		q->line = c->lines;
+		if (++c->n_queue < BLOCK) {
+			jcs_ok(ctx);
+			return 0;
+		}
+		return run_queue(ctx, c);
+	}
+	memset(&fd, 0, sizeof(fd));
+	examine(ctx, c, line, len, c->lines, &fd);
+	rc = append(ctx, c, &fd);
+	free(fd.rows);
+	if (rc >= 0)
+		jcs_ok(ctx);
+	return rc;
 }
 
 size_t
@@ -407,6 +581,9 @@ jcs_checker_write_report(jcs_ctx *ctx, const jcs_checker *c,
 
 	if (c == NULL || path == NULL)
 		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "no report path");
+	if (c->n_queue > 0)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "%zu lines are still "
+		    "queued: call jcs_checker_flush first", c->n_queue);
 	if (!csv && strcmp(path, "-") != 0 &&
 	    (n < 5 || strcmp(path + n - 5, ".json") != 0))
 		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "report %s: name it "

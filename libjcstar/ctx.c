@@ -44,6 +44,7 @@ static const struct {
 	{ "registry-error", JCS_ERR_REGISTRY, 0 },
 	{ "not-found", JCS_ERR_NOT_FOUND, 0 },
 	{ "audit-broken", JCS_ERR_AUDIT, 0 },
+	{ "interrupted", JCS_ERR_INTERRUPTED, 0 },
 };
 
 const char *
@@ -85,7 +86,23 @@ jcs_ctx_new(void)
 void
 jcs_ctx_free(jcs_ctx *ctx)
 {
+	if (ctx == NULL)
+		return;
+	EVP_PKEY_CTX_free(ctx->verify_pctx);
+	EVP_MD_free(ctx->sha256);
 	free(ctx);
+}
+
+jcs_ctx *
+jcs_ctx_new_like(const jcs_ctx *ctx)
+{
+	jcs_ctx *c = jcs_ctx_new();
+
+	if (c != NULL && ctx != NULL) {
+		c->schemes = ctx->schemes;
+		c->defer_sync = ctx->defer_sync;
+	}
+	return c;
 }
 
 jcs_err

@@ -36,7 +36,17 @@ struct jcs_ctx {
 	/* set by batch issuance around a chunk's files, which are then made
 	 * durable together with one syncfs(2) instead of one fsync each */
 	int defer_sync;
+	/* ECDSA verification reuses one EVP_PKEY_CTX per signer key in a row
+	 * (it holds a reference to verify_key, so the address stays that
+	 * key's), and SHA-256 fetched once */
+	EVP_PKEY_CTX *verify_pctx;
+	const EVP_PKEY *verify_key;
+	EVP_MD *sha256;
 };
+
+/* Returns a new context with ctx's settings (scheme profiles), for another
+ * thread; NULL out of memory. */
+jcs_ctx *jcs_ctx_new_like(const jcs_ctx *ctx);
 
 /* Sets ctx's error and message (printf-style). Always returns -1 so that
  * callers can write `return jcs_fail(...)`. ctx may be NULL. */
@@ -92,6 +102,9 @@ jcs_key *jcs_key_from_pkey(jcs_ctx *ctx, EVP_PKEY *pkey);
 EVP_PKEY *jcs_key_generate(jcs_ctx *ctx, int alg);
 /* Returns the jcs_alg of a key, 0 if not one we use. */
 int jcs_key_alg(const EVP_PKEY *pkey);
+/* 1 if the key is held in an HSM (the pkcs11 engine signs with it): one
+ * signature at a time, through the engine. */
+int jcs_key_in_hsm(const jcs_key *key);
 /* Returns the digest to sign with for pkey (NULL for Ed25519). */
 const EVP_MD *jcs_key_md(const EVP_PKEY *pkey);
 /* PEM (PKCS#8, encrypted with AES-256-CBC if passphrase) for jcs_free. */
@@ -107,6 +120,24 @@ int jcs_label_check_sig(jcs_ctx *ctx, const jcs_label *label, EVP_PKEY *pkey,
 const uint8_t *jcs_label_issuer_id(const jcs_label *label);
 /* Returns 1 if the label has an extension this version understands. */
 int jcs_ext_known(const char *oid);
+
+/* For batch issuance: a signer of many labels that differ only in serial,
+ * unit serial and validity, with its own OpenSSL contexts (one per thread;
+ * the key is shared read-only). jcs_label_signer_new checks f and signs one
+ * label the ordinary way to learn the signature algorithm's encoding.
+ * Returns the signer or NULL. */
+struct jcs_label_signer;
+struct jcs_label_signer *jcs_label_signer_new(jcs_ctx *ctx,
+    const jcs_label_fields *f, const jcs_key *key);
+void jcs_label_signer_free(struct jcs_label_signer *s);
+/* Signs a label with the signer's fields, a fresh random serial, and
+ * f's unit serial (may be NULL), not_before and not_after (the other
+ * fields of f are those given to jcs_label_signer_new). The DER, the same
+ * bytes jcs_label_sign would give, goes to *der (for free()), the serial's
+ * hex to serial_hex. Returns 0 or -1. */
+int jcs_label_signer_sign(jcs_ctx *ctx, struct jcs_label_signer *s,
+    const jcs_label_fields *f, uint8_t **der, size_t *len,
+    char serial_hex[41]);
 
 /* der.c */
 /* Checks that buf is exactly one well-formed definite-length TLV with
@@ -176,6 +207,11 @@ struct jcs_ca {
 /* Returns the current signer's key, loading it when first needed. */
 const jcs_key *jcs_ca_current_key(jcs_ctx *ctx, jcs_ca *ca);
 
+/* Applies the scheme's issuance rules to opts: the fields of a label the
+ * current signer may sign now, in *f (strings point into opts). Returns 0
+ * or -1. */
+int jcs_ca_label_fields(jcs_ctx *ctx, jcs_ca *ca, const jcs_issue_opts *opts,
+    jcs_label_fields *f);
 /* Applies the scheme's issuance rules and signs a new label with the
  * current signer; records nothing (the registry does, jcs_ca_issue*). */
 jcs_label *jcs_ca_make_label(jcs_ctx *ctx, jcs_ca *ca,
@@ -186,31 +222,58 @@ void jcs_registry_close(struct jcs_registry *r);
 /* Creates the registry of a new CA directory dir, with its first audit
  * entry ("init"). Returns 0 or -1. */
 int jcs_registry_create(jcs_ctx *ctx, const char *dir, const char *name);
-/* Transactions for batch work: BEGIN IMMEDIATE (waits for other writers),
- * COMMIT, ROLLBACK. */
-int jcs_registry_begin(jcs_ctx *ctx, jcs_ca *ca);
-int jcs_registry_commit(jcs_ctx *ctx, jcs_ca *ca);
-void jcs_registry_rollback(jcs_ca *ca);
-/* The DER of the label already issued to unit of reg_id: 1 (in *der, for
- * free()), 0 none, -1 error. */
-int jcs_registry_unit_label(jcs_ctx *ctx, jcs_ca *ca, const char *reg_id,
-    const char *unit, uint8_t **der, size_t *len);
-/* jcs_ca_issue_registered inside a transaction the caller holds. */
-jcs_label *jcs_registry_issue_locked(jcs_ctx *ctx, jcs_ca *ca,
-    const char *reg_id, const char *unit, const jcs_issue_opts *opts);
-/* 0 if labels can be issued from reg_id now, else -1 with the reason. */
-int jcs_registry_check_issuable(jcs_ctx *ctx, jcs_ca *ca,
+/* Batch issuance's writer (batch.c): statements prepared once, the audit
+ * head kept in memory during a transaction. Returns it, or NULL (the
+ * registration is unknown or withdrawn, or the registry unusable). */
+struct jcs_regbatch;
+struct jcs_regbatch *jcs_regbatch_new(jcs_ctx *ctx, jcs_ca *ca,
     const char *reg_id);
+void jcs_regbatch_free(struct jcs_regbatch *b);
+/* The registration's fields (owned by b). */
+const jcs_registration *jcs_regbatch_registration(
+    const struct jcs_regbatch *b);
+/* The DER of the label already issued to unit of the batch's registration:
+ * 1 (in *der, for free()), 0 none, -1 error. Inside a transaction or not. */
+int jcs_regbatch_find(jcs_ctx *ctx, struct jcs_regbatch *b, const char *unit,
+    uint8_t **der, size_t *len);
+/* BEGIN IMMEDIATE (waits for other writers), then checks that the
+ * registration is still issuable (JCS_ERR_REVOKED if withdrawn). 0 or -1
+ * (rolled back). */
+int jcs_regbatch_begin(jcs_ctx *ctx, struct jcs_regbatch *b);
+/* Records one label and its audit entry in the open transaction. Returns 0,
+ * 1 if the unit already has a label (another writer was first), 2 if the
+ * serial is taken, -1 on error (the caller rolls back). */
+int jcs_regbatch_add(jcs_ctx *ctx, struct jcs_regbatch *b, const char *serial,
+    const char *unit, const char *signer, time_t not_before,
+    time_t not_after, const uint8_t *der, size_t len);
+/* Writes the audit head back and commits; 0 or -1 (rolled back). */
+int jcs_regbatch_commit(jcs_ctx *ctx, struct jcs_regbatch *b);
+void jcs_regbatch_rollback(struct jcs_regbatch *b);
 /* Appends an audit entry to ca's registry, in its own transaction unless
  * one is open. For operations outside the registry (init, rotate). */
 int jcs_registry_audit_op(jcs_ctx *ctx, jcs_ca *ca, const char *op,
     const char *subject, const char *result);
 
+/* jobs.c: a pool of jobs - 1 helper threads for batch work. */
+struct jcs_pool;
+/* Returns a pool, or NULL (JCS_ERR_INVALID_ARG for jobs outside 1 to
+ * jcs_jobs_max(), JCS_ERR_NOMEM). */
+struct jcs_pool *jcs_pool_new(jcs_ctx *ctx, int jobs);
+void jcs_pool_free(struct jcs_pool *p);
+int jcs_pool_jobs(const struct jcs_pool *p);
+/* Starts fn(arg, i, worker) for every i < n on the helpers (worker 1 to
+ * jobs - 1) and returns at once; the caller may do other work. */
+void jcs_pool_start(struct jcs_pool *p, void (*fn)(void *arg, size_t i,
+    int worker), void *arg, size_t n);
+/* Runs the items not yet taken on the caller (worker 0) and returns when
+ * every item of the job is done. */
+void jcs_pool_wait(struct jcs_pool *p);
+
 /* batch.c */
 /* Checks every line of a units CSV file (docs/BATCH.md) and counts them
  * into *rows. Returns 0, or -1 with the bad lines listed. */
 int jcs_batch_check_rows(jcs_ctx *ctx, const char *path,
-    unsigned long *rows);
+    unsigned long *rows, const jcs_batch_opts *opts);
 
 /* scheme.c */
 /* Like jcs_fail, prefixing "FILE:LINE: " (or "FILE: " when line is 0). */

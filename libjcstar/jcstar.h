@@ -79,7 +79,8 @@ typedef enum jcs_err {
 	                             missing, and a fresh one is required */
 	JCS_ERR_REGISTRY,         /* the registry database is unusable */
 	JCS_ERR_NOT_FOUND,        /* no such registration, label, signer */
-	JCS_ERR_AUDIT             /* the audit chain is broken */
+	JCS_ERR_AUDIT,            /* the audit chain is broken */
+	JCS_ERR_INTERRUPTED       /* a batch was asked to stop (resumable) */
 } jcs_err;
 
 /* Returns a stable lower-case token for an error, e.g. "bad-signature",
@@ -711,6 +712,23 @@ void jcs_checker_free(jcs_checker *chk);
 int jcs_checker_add(jcs_ctx *ctx, jcs_checker *chk, const char *line,
     size_t len);
 
+/* The largest number of jobs (threads) a batch or checker accepts: 4 per
+ * online processor. */
+int jcs_jobs_max(void);
+
+/* Checks lines with jobs threads (1 to jcs_jobs_max(); 1 is the default),
+ * each with its own context. With more than one, jcs_checker_add queues a
+ * line and checks the queue a block at a time (it returns the number of
+ * results that became ready, 0 while the line waits): call
+ * jcs_checker_flush after the last line. Results, their order and the
+ * duplicate flags are the same whatever the number of jobs. Set it before
+ * the first line. Returns 0 or -1 (JCS_ERR_INVALID_ARG, JCS_ERR_NOMEM). */
+int jcs_checker_set_jobs(jcs_ctx *ctx, jcs_checker *chk, int jobs);
+
+/* Checks the lines still queued. Returns the number of results added, or
+ * -1 (as jcs_checker_add). */
+int jcs_checker_flush(jcs_ctx *ctx, jcs_checker *chk);
+
 /* Results so far, in input order. */
 size_t jcs_checker_count(const jcs_checker *chk);
 const jcs_check_result *jcs_checker_result(const jcs_checker *chk, size_t i);
@@ -720,7 +738,8 @@ void jcs_checker_summary(const jcs_checker *chk, size_t *total,
     size_t *valid, size_t *duplicates);
 
 /* Writes the report: CSV (path ending in .csv) or JSON (.json), through a
- * temporary file and a rename; "-" writes JSON to stdout. Returns 0 or -1. */
+ * temporary file and a rename; "-" writes JSON to stdout. Returns 0 or -1
+ * (JCS_ERR_INVALID_ARG if lines are still queued: jcs_checker_flush). */
 int jcs_checker_write_report(jcs_ctx *ctx, const jcs_checker *chk,
     const char *path);
 
@@ -882,7 +901,7 @@ jcs_label *jcs_ca_issue_registered(jcs_ctx *ctx, jcs_ca *ca,
  * a header line "unit_serial", then one serial per line; a field may be
  * double-quoted; CRLF or LF). Every line is checked first, and nothing is
  * issued if any is bad (JCS_ERR_MALFORMED, the message lists the bad
- * lines by number). Labels are issued in transactions of a few hundred and
+ * lines by number). Labels are issued in transactions of about a thousand and
  * written to out_dir (UNIT.der, or UNIT.pem with pem; '/' in a unit serial
  * becomes '%2F') only after they commit. Resumable: run it again after a
  * crash or kill and it issues the units not yet issued, and rewrites any
@@ -903,6 +922,15 @@ typedef struct jcs_batch_opts {
 	/* called after each transaction (and once at the start) */
 	void (*progress)(void *arg, unsigned long done, unsigned long total);
 	void *progress_arg;
+	/* threads that sign labels and write files: 0 or 1 for one, at most
+	 * jcs_jobs_max(); the registry has one writer whatever the number */
+	int jobs;
+	/* if not NULL, asked between transactions (from the calling thread);
+	 * non-zero stops the batch: committed labels have their files, the
+	 * rest is left for a re-run (JCS_ERR_INTERRUPTED). A signal handler
+	 * can set a flag that this returns. */
+	int (*stop)(void *arg);
+	void *stop_arg;
 } jcs_batch_opts;
 
 typedef struct jcs_batch_result {
@@ -912,7 +940,12 @@ typedef struct jcs_batch_result {
 	unsigned long files;     /* files written by this run */
 } jcs_batch_result;
 
-/* Runs a batch (see above). Returns 0 with *res filled, or -1. */
+/* Runs a batch (see above). Returns 0 with *res filled, or -1 with *res
+ * counting what was issued and written before the failure (a re-run
+ * finishes the batch); JCS_ERR_INTERRUPTED if opts->stop asked, with the
+ * message "interrupted after N of M labels; run the same command again to
+ * resume". With jobs > 1 the labels, their order in the registry and the
+ * audit log, and the files are the same as with one job. */
 int jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *opts,
     jcs_batch_result *res);
 

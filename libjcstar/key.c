@@ -65,6 +65,12 @@ jcs_key_alg(const EVP_PKEY *pkey)
 	return 0;
 }
 
+int
+jcs_key_in_hsm(const jcs_key *key)
+{
+	return key != NULL && EVP_PKEY_get0_engine(key->pkey) != NULL;
+}
+
 const EVP_MD *
 jcs_key_md(const EVP_PKEY *pkey)
 {

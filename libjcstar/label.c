@@ -905,6 +905,49 @@ tbs_span(const jcs_label *l, const uint8_t **p, size_t *len)
 	*len = hdr + n;
 }
 
+/* SHA-256 of data into md; the digest is fetched once per context. */
+static int
+sha256(jcs_ctx *ctx, const uint8_t *data, size_t len, uint8_t md[32])
+{
+	unsigned int n;
+
+	if (ctx->sha256 == NULL &&
+	    (ctx->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		return -1;
+	return EVP_Digest(data, len, md, &n, ctx->sha256, NULL) == 1 &&
+	    n == 32 ? 0 : -1;
+}
+
+/* ECDSA with SHA-256 through an EVP_PKEY_CTX kept on ctx for the last key
+ * used (labels checked in a row are mostly of one signer): set up once
+ * instead of per label. Returns 1 verified, 0 not, -1 error. */
+static int
+ecdsa_verify_cached(jcs_ctx *ctx, EVP_PKEY *pkey, const uint8_t *tbs,
+    size_t tbslen, const uint8_t *sig, size_t siglen)
+{
+	uint8_t md[32];
+
+	if (ctx->verify_key != pkey) {
+		EVP_PKEY_CTX_free(ctx->verify_pctx);
+		ctx->verify_key = NULL;
+		if ((ctx->verify_pctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey,
+		    NULL)) == NULL ||
+		    EVP_PKEY_verify_init(ctx->verify_pctx) != 1 ||
+		    EVP_PKEY_CTX_set_signature_md(ctx->verify_pctx,
+		    EVP_sha256()) != 1) {
+			EVP_PKEY_CTX_free(ctx->verify_pctx);
+			ctx->verify_pctx = NULL;
+			return jcs_fail_ossl(ctx, JCS_ERR_CRYPTO,
+			    "cannot set up verification");
+		}
+		ctx->verify_key = pkey;
+	}
+	if (sha256(ctx, tbs, tbslen, md) == -1)
+		return jcs_fail_ossl(ctx, JCS_ERR_CRYPTO, "cannot hash label");
+	return EVP_PKEY_verify(ctx->verify_pctx, sig, siglen, md,
+	    sizeof(md)) == 1 ? 1 : 0;
+}
+
 int
 jcs_label_check_sig(jcs_ctx *ctx, const jcs_label *l, EVP_PKEY *pkey,
     char *why, size_t whylen)
@@ -930,6 +973,15 @@ jcs_label_check_sig(jcs_ctx *ctx, const jcs_label *l, EVP_PKEY *pkey,
 	 * ASN1_item_verify does after re-encoding. */
 	tbs_span(l, &tbs, &tbslen);
 	ERR_clear_error();
+	if (alg == JCS_ALG_EC_P256 && ctx != NULL) {
+		rc = ecdsa_verify_cached(ctx, pkey, tbs, tbslen,
+		    ASN1_STRING_get0_data(l->asn->sig),
+		    (size_t)ASN1_STRING_length(l->asn->sig));
+		if (rc == 0)
+			snprintf(why, whylen, "signature does not verify");
+		ERR_clear_error();
+		return rc;
+	}
 	if ((mctx = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestVerifyInit(mctx, NULL, jcs_key_md(pkey), NULL,
 	    pkey) != 1) {
@@ -1003,4 +1055,205 @@ jcs_label_write_file(jcs_ctx *ctx, const jcs_label *l, const char *path)
 	if (rc == 0)
 		jcs_ok(ctx);
 	return rc;
+}
+
+/* ---- many labels of one registration (batch issuance) ---- */
+
+struct jcs_label_signer {
+	jcs_label *tmpl;          /* fields; its tbsLabel is re-encoded */
+	const jcs_key *key;
+	int alg;
+	uint8_t *alg_der;         /* signatureAlgorithm, encoded once */
+	size_t alg_len;
+	EVP_PKEY_CTX *pctx;       /* ECDSA: signs a SHA-256 digest */
+	EVP_MD *sha256;
+	EVP_MD_CTX *mtmpl, *mctx; /* Ed25519: DigestSign, copied per label */
+};
+
+void
+jcs_label_signer_free(struct jcs_label_signer *s)
+{
+	if (s == NULL)
+		return;
+	jcs_label_free(s->tmpl);
+	OPENSSL_free(s->alg_der);
+	EVP_PKEY_CTX_free(s->pctx);
+	EVP_MD_free(s->sha256);
+	EVP_MD_CTX_free(s->mtmpl);
+	EVP_MD_CTX_free(s->mctx);
+	free(s);
+}
+
+struct jcs_label_signer *
+jcs_label_signer_new(jcs_ctx *ctx, const jcs_label_fields *f,
+    const jcs_key *key)
+{
+	struct jcs_label_signer *s;
+	unsigned char *der = NULL;
+	int len;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	s->key = key;
+	/* the fields are checked here, once, and a label is signed the
+	 * ordinary way: its signatureAlgorithm is the one to copy */
+	if ((s->tmpl = jcs_label_new(ctx, f)) == NULL ||
+	    jcs_label_sign(ctx, s->tmpl, key) == -1)
+		goto err;
+	if ((len = i2d_X509_ALGOR(s->tmpl->asn->sig_alg, &der)) <= 0) {
+		jcs_fail_ossl(ctx, JCS_ERR_CRYPTO, "cannot encode the "
+		    "signature algorithm");
+		goto err;
+	}
+	s->alg_der = der;
+	s->alg_len = (size_t)len;
+	s->alg = jcs_key_alg(key->pkey);
+	if (jcs_key_in_hsm(key))
+		s->alg = 0; /* the engine's own path: jcs_label_sign */
+	if (s->alg == JCS_ALG_EC_P256 &&
+	    ((s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+	    (s->pctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL)) ==
+	    NULL || EVP_PKEY_sign_init(s->pctx) != 1 ||
+	    EVP_PKEY_CTX_set_signature_md(s->pctx, EVP_sha256()) != 1)) {
+		jcs_fail_ossl(ctx, JCS_ERR_CRYPTO, "cannot set up signing "
+		    "with key %s", key->id_hex);
+		goto err;
+	}
+	if (s->alg == JCS_ALG_ED25519 &&
+	    ((s->mtmpl = EVP_MD_CTX_new()) == NULL ||
+	    (s->mctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestSignInit(s->mtmpl, NULL, NULL, NULL, key->pkey) != 1)) {
+		jcs_fail_ossl(ctx, JCS_ERR_CRYPTO, "cannot set up signing "
+		    "with key %s", key->id_hex);
+		goto err;
+	}
+	jcs_ok(ctx);
+	return s;
+err:
+	jcs_label_signer_free(s);
+	return NULL;
+}
+
+/* Writes a DER length; returns its size (out NULL: only the size). */
+static size_t
+der_len(uint8_t *out, size_t n)
+{
+	size_t k = 0;
+
+	if (n < 0x80) {
+		if (out != NULL)
+			out[0] = (uint8_t)n;
+		return 1;
+	}
+	for (size_t v = n; v > 0; v >>= 8)
+		k++;
+	if (out != NULL) {
+		out[0] = (uint8_t)(0x80 | k);
+		for (size_t i = 0; i < k; i++)
+			out[1 + i] = (uint8_t)(n >> (8 * (k - 1 - i)));
+	}
+	return 1 + k;
+}
+
+int
+jcs_label_signer_sign(jcs_ctx *ctx, struct jcs_label_signer *s,
+    const jcs_label_fields *f, uint8_t **der_out, size_t *len_out,
+    char serial_hex[41])
+{
+	JCS_TBS *t = s->tmpl->asn->tbs;
+	unsigned char *tbs = NULL;
+	uint8_t sig[256], md[32], *der = NULL, *p;
+	size_t siglen = sizeof(sig), bits, content, total;
+	unsigned int mdlen;
+	int tbslen;
+
+	*der_out = NULL;
+	*len_out = 0;
+	ERR_clear_error();
+	if (s->alg == 0) {
+		/* a key in an HSM: the ordinary path */
+		jcs_label *l = jcs_label_new(ctx, f);
+		const uint8_t *d;
+
+		if (l == NULL || jcs_label_sign(ctx, l, s->key) == -1 ||
+		    (d = jcs_label_der(l, len_out)) == NULL ||
+		    (*der_out = malloc(*len_out)) == NULL) {
+			if (l != NULL && jcs_ctx_error(ctx) == JCS_OK)
+				jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+			jcs_label_free(l);
+			*len_out = 0;
+			return -1;
+		}
+		memcpy(*der_out, d, *len_out);
+		snprintf(serial_hex, 41, "%s", jcs_label_serial_hex(l));
+		jcs_label_free(l);
+		return 0;
+	}
+	if (f->product.unit_serial != NULL && check_string(ctx,
+	    JCS_ERR_INVALID_ARG, S_UNIT, f->product.unit_serial) == -1)
+		return -1;
+	if (random_serial(t->serial) == -1 ||
+	    ASN1_INTEGER_set_int64(t->validity->not_before,
+	    (int64_t)f->not_before) != 1 ||
+	    ASN1_INTEGER_set_int64(t->validity->not_after,
+	    (int64_t)f->not_after) != 1)
+		return jcs_fail_ossl(ctx, JCS_ERR_NOMEM, "cannot build label");
+	if (f->product.unit_serial == NULL) {
+		ASN1_UTF8STRING_free(t->product->unit_serial);
+		t->product->unit_serial = NULL;
+	} else if (set_utf8(&t->product->unit_serial,
+	    f->product.unit_serial) == -1) {
+		return jcs_fail_ossl(ctx, JCS_ERR_NOMEM, "cannot build label");
+	}
+	if ((tbslen = ASN1_item_i2d((ASN1_VALUE *)t, &tbs, TBS_IT)) <= 0)
+		return jcs_fail_ossl(ctx, JCS_ERR_CRYPTO, "cannot encode "
+		    "label");
+	if (s->alg == JCS_ALG_EC_P256) {
+		if (EVP_Digest(tbs, (size_t)tbslen, md, &mdlen, s->sha256,
+		    NULL) != 1 || EVP_PKEY_sign(s->pctx, sig, &siglen, md,
+		    mdlen) != 1)
+			goto sign_err;
+	} else if (EVP_MD_CTX_copy_ex(s->mctx, s->mtmpl) != 1 ||
+	    EVP_DigestSign(s->mctx, sig, &siglen, tbs, (size_t)tbslen) != 1) {
+		goto sign_err;
+	}
+	/* Label ::= SEQUENCE { tbsLabel, signatureAlgorithm,
+	 * signature BIT STRING (no unused bits) } */
+	bits = 1 + siglen;
+	content = (size_t)tbslen + s->alg_len + 1 + der_len(NULL, bits) + bits;
+	total = 1 + der_len(NULL, content) + content;
+	if (total > JCS_LABEL_MAX_DER) {
+		jcs_fail(ctx, JCS_ERR_TOO_LARGE, "signed label is %zu bytes; "
+		    "at most %d are allowed", total, JCS_LABEL_MAX_DER);
+		goto err;
+	}
+	if ((der = malloc(total)) == NULL) {
+		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+		goto err;
+	}
+	p = der;
+	*p++ = 0x30;
+	p += der_len(p, content);
+	memcpy(p, tbs, (size_t)tbslen);
+	p += tbslen;
+	memcpy(p, s->alg_der, s->alg_len);
+	p += s->alg_len;
+	*p++ = 0x03;
+	p += der_len(p, bits);
+	*p++ = 0x00;
+	memcpy(p, sig, siglen);
+	jcs_hex(ASN1_STRING_get0_data(t->serial),
+	    (size_t)ASN1_STRING_length(t->serial), serial_hex);
+	OPENSSL_free(tbs);
+	*der_out = der;
+	*len_out = total;
+	return 0;
+sign_err:
+	jcs_fail_ossl(ctx, JCS_ERR_CRYPTO, "cannot sign label with key %s",
+	    s->key->id_hex);
+err:
+	OPENSSL_free(tbs);
+	return -1;
 }

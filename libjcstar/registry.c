@@ -382,10 +382,11 @@ meta_set(jcs_ctx *ctx, struct jcs_registry *r, const char *key,
 /* hash = SHA-256 over the previous hash and the entry's fields, each
  * length-prefixed so that no two entries can encode alike. */
 static void
-audit_hash(const char *prev, long long seq, long long t, const char *op,
-    const char *subject, const char *result, char out[65])
+audit_hash_ctx(EVP_MD_CTX *reuse, const char *prev, long long seq,
+    long long t, const char *op, const char *subject, const char *result,
+    char out[65])
 {
-	EVP_MD_CTX *m = EVP_MD_CTX_new();
+	EVP_MD_CTX *m = reuse != NULL ? reuse : EVP_MD_CTX_new();
 	unsigned char md[32];
 	char num[64];
 	const char *parts[5] = { prev, NULL, op, subject, result };
@@ -407,7 +408,15 @@ audit_hash(const char *prev, long long seq, long long t, const char *op,
 	if (EVP_DigestFinal_ex(m, md, NULL) == 1)
 		jcs_hex(md, sizeof(md), out);
 done:
-	EVP_MD_CTX_free(m);
+	if (m != reuse)
+		EVP_MD_CTX_free(m);
+}
+
+static void
+audit_hash(const char *prev, long long seq, long long t, const char *op,
+    const char *subject, const char *result, char out[65])
+{
+	audit_hash_ctx(NULL, prev, seq, t, op, subject, result, out);
 }
 
 /* Appends an entry; the caller holds the transaction. */
@@ -1511,87 +1520,216 @@ done:
 
 /* ---- for batch issuance (batch.c) ---- */
 
-int
-jcs_registry_begin(jcs_ctx *ctx, jcs_ca *ca)
-{
-	struct jcs_registry *r = reg_of(ctx, ca);
-
-	return r == NULL ? -1 : begin(ctx, r);
-}
-
-int
-jcs_registry_commit(jcs_ctx *ctx, jcs_ca *ca)
-{
-	return commit(ctx, ca->reg);
-}
+/* Statements prepared once per batch, the audit head kept in memory
+ * during a transaction and written back at its commit. */
+struct jcs_regbatch {
+	struct jcs_registry *r;
+	struct reg_row row;
+	char reg_id[JCS_MAX_REG_ID + 1];
+	sqlite3_stmt *find, *insert, *audit_ins, *reg;
+	EVP_MD_CTX *md;
+	char head[80];
+	long long count;
+};
 
 void
-jcs_registry_rollback(jcs_ca *ca)
+jcs_regbatch_free(struct jcs_regbatch *b)
 {
-	if (ca->reg != NULL)
-		rollback(ca->reg);
+	if (b == NULL)
+		return;
+	jcs_regbatch_rollback(b);
+	sqlite3_finalize(b->find);
+	sqlite3_finalize(b->insert);
+	sqlite3_finalize(b->audit_ins);
+	sqlite3_finalize(b->reg);
+	EVP_MD_CTX_free(b->md);
+	reg_row_free(&b->row);
+	free(b);
+}
+
+struct jcs_regbatch *
+jcs_regbatch_new(jcs_ctx *ctx, jcs_ca *ca, const char *reg_id)
+{
+	struct jcs_registry *r = reg_of(ctx, ca);
+	struct jcs_regbatch *b;
+
+	if (r == NULL)
+		return NULL;
+	if (strlen(reg_id) > JCS_MAX_REG_ID) {
+		jcs_fail(ctx, JCS_ERR_INVALID_ARG, "registration id is too "
+		    "long");
+		return NULL;
+	}
+	if ((b = calloc(1, sizeof(*b))) == NULL ||
+	    (b->md = EVP_MD_CTX_new()) == NULL) {
+		free(b);
+		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	b->r = r;
+	snprintf(b->reg_id, sizeof(b->reg_id), "%s", reg_id);
+	if (issuable_registration(ctx, r, reg_id, NULL, &b->row) == -1) {
+		jcs_regbatch_free(b);
+		return NULL;
+	}
+	if ((b->find = prep(ctx, r, "SELECT der FROM labels WHERE reg_id=? "
+	    "AND unit_serial=?")) == NULL ||
+	    (b->insert = prep(ctx, r, "INSERT INTO labels(serial, reg_id, "
+	    "unit_serial, signer_id, not_before, not_after, issued_at, der) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) == NULL ||
+	    (b->audit_ins = prep(ctx, r, "INSERT INTO audit(seq, time, op, "
+	    "subject, result, prev_hash, hash) VALUES (?, ?, 'issue', ?, "
+	    "'ok', ?, ?)")) == NULL ||
+	    (b->reg = prep(ctx, r, "SELECT withdrawn_at, withdrawn_reason "
+	    "FROM registrations WHERE reg_id=?")) == NULL) {
+		jcs_regbatch_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+const jcs_registration *
+jcs_regbatch_registration(const struct jcs_regbatch *b)
+{
+	return &b->row.reg;
 }
 
 int
-jcs_registry_unit_label(jcs_ctx *ctx, jcs_ca *ca, const char *reg_id,
-    const char *unit, uint8_t **der, size_t *len)
+jcs_regbatch_find(jcs_ctx *ctx, struct jcs_regbatch *b, const char *unit,
+    uint8_t **der, size_t *len)
 {
-	struct jcs_registry *r = reg_of(ctx, ca);
-	sqlite3_stmt *st;
 	int rc;
 
 	*der = NULL;
 	*len = 0;
-	if (r == NULL)
-		return -1;
-	if ((st = prep(ctx, r, "SELECT der FROM labels WHERE reg_id=? AND "
-	    "unit_serial=?")) == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, reg_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, unit, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+	sqlite3_bind_text(b->find, 1, b->reg_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(b->find, 2, unit, -1, SQLITE_STATIC);
+	rc = sqlite3_step(b->find);
 	if (rc == SQLITE_ROW) {
-		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+		size_t n = (size_t)sqlite3_column_bytes(b->find, 0);
 
 		if ((*der = malloc(n > 0 ? n : 1)) == NULL) {
-			sqlite3_finalize(st);
+			sqlite3_reset(b->find);
 			return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
 		}
-		memcpy(*der, sqlite3_column_blob(st, 0), n);
+		memcpy(*der, sqlite3_column_blob(b->find, 0), n);
 		*len = n;
-		sqlite3_finalize(st);
+		sqlite3_reset(b->find);
 		return 1;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(b->find);
 	if (rc == SQLITE_DONE)
 		return 0;
-	return db_fail(ctx, r, "cannot read the registry");
-}
-
-jcs_label *
-jcs_registry_issue_locked(jcs_ctx *ctx, jcs_ca *ca, const char *reg_id,
-    const char *unit, const jcs_issue_opts *opts)
-{
-	struct reg_row row;
-	jcs_label *l;
-
-	if (issuable_registration(ctx, ca->reg, reg_id, unit, &row) == -1)
-		return NULL;
-	l = issue_in_txn(ctx, ca, ca->reg, &row, unit, opts);
-	reg_row_free(&row);
-	return l;
+	return db_fail(ctx, b->r, "cannot read the registry");
 }
 
 int
-jcs_registry_check_issuable(jcs_ctx *ctx, jcs_ca *ca, const char *reg_id)
+jcs_regbatch_begin(jcs_ctx *ctx, struct jcs_regbatch *b)
 {
-	struct jcs_registry *r = reg_of(ctx, ca);
-	struct reg_row row;
+	char count[32];
+	int rc;
 
-	if (r == NULL)
+	if (begin(ctx, b->r) == -1)
 		return -1;
-	if (issuable_registration(ctx, r, reg_id, NULL, &row) == -1)
-		return -1;
-	reg_row_free(&row);
+	/* the registration may have been withdrawn since the last chunk */
+	sqlite3_bind_text(b->reg, 1, b->reg_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(b->reg);
+	if (rc != SQLITE_ROW) {
+		if (rc == SQLITE_DONE)
+			jcs_fail(ctx, JCS_ERR_NOT_FOUND, "no registration %s",
+			    b->reg_id);
+		else
+			db_fail(ctx, b->r, "cannot read the registry");
+		goto err;
+	}
+	if (sqlite3_column_int64(b->reg, 0) != 0) {
+		char d[16];
+
+		jcs_fail(ctx, JCS_ERR_REVOKED, "registration %s was withdrawn "
+		    "on %s (%s): no new labels", b->reg_id,
+		    jcs_date_format((time_t)sqlite3_column_int64(b->reg, 0), d,
+		    sizeof(d)),
+		    jcs_reason_name(sqlite3_column_int(b->reg, 1)));
+		goto err;
+	}
+	sqlite3_reset(b->reg);
+	if (meta_get(ctx, b->r, "audit_head", b->head, sizeof(b->head)) == -1 ||
+	    meta_get(ctx, b->r, "audit_count", count, sizeof(count)) == -1)
+		goto err;
+	b->count = atoll(count);
 	return 0;
+err:
+	sqlite3_reset(b->reg);
+	rollback(b->r);
+	return -1;
+}
+
+int
+jcs_regbatch_add(jcs_ctx *ctx, struct jcs_regbatch *b, const char *serial,
+    const char *unit, const char *signer, time_t not_before,
+    time_t not_after, const uint8_t *der, size_t len)
+{
+	char subject[160], hash[65];
+	time_t now = time(NULL);
+	int rc;
+
+	sqlite3_bind_text(b->insert, 1, serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(b->insert, 2, b->reg_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(b->insert, 3, unit, -1, SQLITE_STATIC);
+	sqlite3_bind_text(b->insert, 4, signer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(b->insert, 5, (sqlite3_int64)not_before);
+	sqlite3_bind_int64(b->insert, 6, (sqlite3_int64)not_after);
+	sqlite3_bind_int64(b->insert, 7, (sqlite3_int64)now);
+	sqlite3_bind_blob(b->insert, 8, der, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(b->insert);
+	sqlite3_reset(b->insert);
+	if (rc != SQLITE_DONE) {
+		int e = sqlite3_extended_errcode(b->r->db);
+
+		if (e == SQLITE_CONSTRAINT_UNIQUE)
+			return 1;
+		if (e == SQLITE_CONSTRAINT_PRIMARYKEY)
+			return 2;
+		return db_fail(ctx, b->r, "cannot record the label");
+	}
+	snprintf(subject, sizeof(subject), "%s reg=%s unit=%s", serial,
+	    b->reg_id, unit);
+	audit_hash_ctx(b->md, b->head, b->count + 1, (long long)now, "issue",
+	    subject, "ok", hash);
+	if (hash[0] == '\0')
+		return jcs_fail_ossl(ctx, JCS_ERR_CRYPTO, "cannot hash the "
+		    "audit entry");
+	sqlite3_bind_int64(b->audit_ins, 1, b->count + 1);
+	sqlite3_bind_int64(b->audit_ins, 2, (sqlite3_int64)now);
+	sqlite3_bind_text(b->audit_ins, 3, subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(b->audit_ins, 4, b->head, -1, SQLITE_STATIC);
+	sqlite3_bind_text(b->audit_ins, 5, hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(b->audit_ins);
+	sqlite3_reset(b->audit_ins);
+	if (rc != SQLITE_DONE)
+		return db_fail(ctx, b->r, "cannot write the audit log");
+	b->count++;
+	memcpy(b->head, hash, sizeof(hash));
+	return 0;
+}
+
+int
+jcs_regbatch_commit(jcs_ctx *ctx, struct jcs_regbatch *b)
+{
+	char count[32];
+
+	snprintf(count, sizeof(count), "%lld", b->count);
+	if (meta_set(ctx, b->r, "audit_head", b->head) == -1 ||
+	    meta_set(ctx, b->r, "audit_count", count) == -1) {
+		rollback(b->r);
+		return -1;
+	}
+	return commit(ctx, b->r);
+}
+
+void
+jcs_regbatch_rollback(struct jcs_regbatch *b)
+{
+	if (b != NULL)
+		rollback(b->r);
 }

@@ -57,6 +57,36 @@ expect_rc 1 "a JSON report" \
 check "JSON summary" grep -q '"summary":{"lines":8,"labels":8,"valid":3,"invalid":3,"duplicates":2}' report.json
 check "JSON rows flag the copy" grep -q '"line":4,"code":0,.*"verdict":"duplicate"' report.json
 
+# --jobs: the same rows, in the same order, the same report
+for n in 2 3; do
+	expect_rc 1 "the mixed batch with --jobs $n" \
+	    "$J" verify --trust both.pem --batch stock.txt --report "report-j$n.csv" \
+	    --jobs "$n"
+	expect_err_contains "8 labels checked: 3 valid, 3 not valid, 2 duplicates"
+	expect_out_contains "line 4: DUPLICATE of line 1, possibly a copied label"
+	expect_out_contains "line 5#1: VALID"
+	check "--jobs $n: the same report as one job" cmp -s report.csv "report-j$n.csv"
+done
+"$J" verify --trust both.pem --batch stock.txt > rows-j1.txt 2>/dev/null
+"$J" verify --trust both.pem --batch stock.txt --jobs 2 > rows-j2.txt 2>/dev/null
+check "--jobs 2: the same rows on stdout" cmp -s rows-j1.txt rows-j2.txt
+# over a block of queued lines, copies far apart
+for i in $(seq 1 700); do cat U1.txt U2.txt; echo "junk $i"; done > many.txt
+"$J" verify --trust both.pem --batch many.txt --report many-j1.json -q
+expect_rc 1 "2100 lines with --jobs 2" \
+    "$J" verify --trust both.pem --batch many.txt --report many-j2.json --jobs 2
+expect_err_contains "2100 labels checked: 2 valid, 700 not valid, 1398 duplicates"
+expect_out_contains "line 2099: DUPLICATE of line 2, possibly a copied label"
+check "--jobs 2: the same JSON report over 2100 lines" cmp -s many-j1.json many-j2.json
+for bad in 0 100000 abc 1.5; do
+	expect_rc 2 "verify --batch --jobs $bad is refused" \
+	    "$J" verify --trust t1.pem --batch stock.txt --jobs "$bad"
+	expect_err_contains "--jobs must be a number from 1 to"
+done
+expect_rc 2 "--jobs without --batch" \
+    "$J" verify --trust t1.pem --jobs 2 U1.der
+expect_err_contains "--jobs goes with --batch"
+
 cat U1.txt U2.txt U3.txt > good.txt
 expect_rc 0 "every line valid and unique: exit 0" \
     "$J" verify --trust t1.pem --batch good.txt

@@ -158,6 +158,19 @@ check "the bundle holds the root and two signers" \
 expect_rc 0 "verify: the HSM-signed label is VALID" \
     "$J" verify --trust trust.pem hsm.der
 expect_out_contains "VALID"
+
+# a batch with two jobs: the engine signs one label at a time
+{ echo unit_serial; for i in $(seq 1 300); do echo "B-$i"; done; } > hsm-units.csv
+mkdir hsm-out
+expect_rc 0 "a batch signed in the HSM with --jobs 2" \
+    "$J" issue "${REG[@]}" --batch hsm-units.csv --out-dir hsm-out --jobs 2
+expect_err_contains "300 units; 300 issued now, 0 issued before; 300 files"
+expect_rc 0 "batch labels signed in the HSM verify" \
+    "$J" verify --trust trust.pem hsm-out/B-1.der hsm-out/B-300.der
+expect_out_contains "unit B-300"
+expect_rc 0 "show names the HSM key as the batch labels' issuer" \
+    "$J" show --json hsm-out/B-150.der
+expect_out_contains "\"issuer_key_id\":\"$WANT_ID\""
 expect_rc 1 "verify with the bundle from before the rotation fails" \
     "$J" verify --trust trust-before.pem hsm.der
 expect_err_contains "$WANT_ID"

@@ -695,6 +695,108 @@ test_extension_value_cap(void **state)
 	jcs_ctx_free(ctx);
 }
 
+/* The batch signer (jcs_label_signer_*): the bytes jcs_label_sign gives
+ * for the same fields and serial (Ed25519 signatures are deterministic;
+ * ECDSA ones are checked by verification), strict DER, the unit and the
+ * validity of each call, and a fresh serial every time. */
+static void
+test_batch_signer(void **state)
+{
+	const char *dirs[2] = { "ca-ed25519", "ca-p256" };
+	const char *trusts[2] = { "tests/vectors/trust-ed25519.pem",
+		"tests/vectors/trust-p256.pem" };
+
+	(void)state;
+	for (int a = 0; a < 2; a++) {
+		jcs_ctx *ctx = jcs_ctx_new();
+		char path[256];
+		jcs_key *key;
+		jcs_trust *tr = jcs_trust_load_file(ctx, tu_src(trusts[a]));
+		jcs_label_fields f = tu_ref_fields();
+		struct jcs_label_signer *s;
+		char last[41] = "";
+		const char *units[3] = { "SN-1", NULL, "SN/000003" };
+
+		snprintf(path, sizeof(path), "tests/vectors/%s/signers/0001.key",
+		    dirs[a]);
+		key = jcs_key_load(ctx, tu_src(path), NULL);
+		assert_non_null(key);
+		assert_non_null(tr);
+		s = jcs_label_signer_new(ctx, &f, key);
+		assert_non_null(s);
+		for (int i = 0; i < 3; i++) {
+			jcs_label_fields g = f;
+			uint8_t *der;
+			size_t len, len2;
+			char serial[41];
+			jcs_label *l, *again;
+			const uint8_t *der2;
+			jcs_verify_opts vo;
+
+			g.product.unit_serial = units[i];
+			g.not_before = f.not_before + i * 86400;
+			g.not_after = f.not_after - i * 86400;
+			assert_int_equal(jcs_label_signer_sign(ctx, s, &g, &der,
+			    &len, serial), 0);
+			l = jcs_label_from_der(ctx, der, len);
+			if (l == NULL)
+				fail_msg("%s: %s", dirs[a],
+				    jcs_ctx_message(ctx));
+			assert_string_equal(jcs_label_serial_hex(l), serial);
+			assert_string_not_equal(serial, last);
+			snprintf(last, sizeof(last), "%s", serial);
+			if (units[i] == NULL)
+				assert_null(jcs_label_get_fields(l)->
+				    product.unit_serial);
+			else
+				assert_string_equal(jcs_label_get_fields(l)->
+				    product.unit_serial, units[i]);
+			assert_int_equal(jcs_label_get_fields(l)->not_before,
+			    g.not_before);
+			assert_int_equal(jcs_label_get_fields(l)->not_after,
+			    g.not_after);
+			memset(&vo, 0, sizeof(vo));
+			vo.at = tu_time("2026-01-01");
+			if (jcs_verify(ctx, tr, l, &vo, NULL) != 0)
+				fail_msg("%s: %s", dirs[a],
+				    jcs_ctx_message(ctx));
+			/* the ordinary signing of the same label */
+			again = jcs_label_from_der(ctx, der, len);
+			assert_int_equal(jcs_label_sign(ctx, again, key), 0);
+			der2 = jcs_label_der(again, &len2);
+			if (a == 0) {
+				assert_int_equal(len, len2);
+				assert_memory_equal(der, der2, len);
+			}
+			jcs_label_free(again);
+			jcs_label_free(l);
+			free(der);
+		}
+		/* a unit serial the format refuses */
+		{
+			jcs_label_fields g = f;
+			uint8_t *der;
+			size_t len;
+			char serial[41];
+
+			g.product.unit_serial = "SN 1";
+			assert_int_equal(jcs_label_signer_sign(ctx, s, &g, &der,
+			    &len, serial), -1);
+			assert_err(ctx, JCS_ERR_INVALID_ARG);
+			assert_null(der);
+		}
+		jcs_label_signer_free(s);
+		jcs_label_signer_free(NULL);
+		/* fields the format refuses are refused at once */
+		f.product.vendor = "";
+		assert_null(jcs_label_signer_new(ctx, &f, key));
+		assert_err(ctx, JCS_ERR_INVALID_ARG);
+		jcs_trust_free(tr);
+		jcs_key_free(key);
+		jcs_ctx_free(ctx);
+	}
+}
+
 int
 main(void)
 {
@@ -715,6 +817,7 @@ main(void)
 		cmocka_unit_test(test_extensions),
 		cmocka_unit_test(test_default_encoded),
 		cmocka_unit_test(test_extension_value_cap),
+		cmocka_unit_test(test_batch_signer),
 	};
 
 	return cmocka_run_group_tests_name("label", tests, setup, teardown);

@@ -3,6 +3,7 @@
  * library with a real SQLite file. */
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -426,6 +427,272 @@ test_batch(void **state)
 	free(dir);
 }
 
+/* The units of registration reg_id in audit-log order, one per line. */
+static char *
+units_in_audit_order(const char *dir, const char *reg_id)
+{
+	char db[4300], *out = calloc(1, 1 << 20);
+	size_t len = 0;
+	sqlite3 *h;
+	sqlite3_stmt *st;
+
+	snprintf(db, sizeof(db), "%s/registry.db", dir);
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT l.unit_serial FROM "
+	    "audit a JOIN labels l ON substr(a.subject, 1, "
+	    "length(l.serial)) = l.serial WHERE a.op='issue' AND l.reg_id=? "
+	    "ORDER BY a.seq", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, reg_id, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		len += (size_t)snprintf(out + len, (1 << 20) - len, "%s\n",
+		    (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return out;
+}
+
+/* The label file of unit u in out: its fields, checked against the trust
+ * bundle of the CA. */
+static void
+check_unit_file(jcs_ctx *ctx, const jcs_trust *trust, const char *out,
+    const char *u, const char *reg_id)
+{
+	char path[4400];
+	jcs_label *l;
+
+	snprintf(path, sizeof(path), "%s/%s.der", out, u);
+	if ((l = jcs_label_load_file(ctx, path)) == NULL)
+		fail_msg("%s: %s", path, jcs_ctx_message(ctx));
+	if (jcs_verify(ctx, trust, l, NULL, NULL) != 0)
+		fail_msg("%s: %s", path, jcs_ctx_message(ctx));
+	assert_string_equal(jcs_label_get_fields(l)->product.unit_serial, u);
+	assert_string_equal(jcs_label_get_fields(l)->product.reg_id, reg_id);
+	jcs_label_free(l);
+}
+
+/* --jobs: two jobs give what one gives - every unit once, in file order in
+ * the registry and the audit log, files that verify - and bad values are
+ * refused. */
+static void
+test_batch_jobs(void **state)
+{
+	char *dir = new_ca("jobs"), csv[4300], out[2][4300], want[1 << 16];
+	jcs_ctx *ctx = jcs_ctx_new();
+	jcs_ca *ca = jcs_ca_open(ctx, dir, NULL);
+	jcs_batch_opts bo;
+	jcs_batch_result res;
+	jcs_trust *trust;
+	char *pem;
+	size_t wlen = 0;
+	FILE *f;
+	const int n = 2500; /* several chunks, the last one short */
+	const int bad_jobs[] = { -1, jcs_jobs_max() + 1, 1 << 20 };
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		char id[24];
+		jcs_registration r;
+
+		snprintf(id, sizeof(id), "JCS-J%d", k + 1);
+		r = reg_of(id, 1, NULL);
+		assert_int_equal(jcs_ca_register(ctx, ca, &r), 0);
+		snprintf(out[k], sizeof(out[k]), "%s/out-j%d", tmp, k + 1);
+		assert_int_equal(mkdir(out[k], 0700), 0);
+	}
+	snprintf(csv, sizeof(csv), "%s/jobs.csv", tmp);
+	f = fopen(csv, "w");
+	fputs("unit_serial\n", f);
+	for (int i = 0; i < n; i++) {
+		/* not in sorted order: the order kept must be the file's */
+		fprintf(f, "U%d\n", (i * 7919) % n);
+		wlen += (size_t)snprintf(want + wlen, sizeof(want) - wlen,
+		    "U%d\n", (i * 7919) % n);
+	}
+	fclose(f);
+	pem = jcs_ca_trust_pem(ctx, ca);
+	trust = jcs_trust_load_mem(ctx, (const uint8_t *)pem, strlen(pem));
+	assert_non_null(trust);
+	free(pem);
+	for (int k = 0; k < 2; k++) {
+		char id[24], *order;
+
+		snprintf(id, sizeof(id), "JCS-J%d", k + 1);
+		memset(&bo, 0, sizeof(bo));
+		bo.reg_id = id;
+		bo.csv_path = csv;
+		bo.out_dir = out[k];
+		bo.jobs = k + 1;
+		if (jcs_ca_issue_batch(ctx, ca, &bo, &res) != 0)
+			fail_msg("jobs %d: %s", k + 1, jcs_ctx_message(ctx));
+		assert_int_equal(res.rows, n);
+		assert_int_equal(res.issued, n);
+		assert_int_equal(res.existing, 0);
+		assert_int_equal(res.files, n);
+		order = units_in_audit_order(dir, id);
+		assert_string_equal(order, want);
+		free(order);
+		check_unit_file(ctx, trust, out[k], "U0", id);
+		check_unit_file(ctx, trust, out[k], "U2499", id);
+		/* a re-run with the other number of jobs: nothing new */
+		bo.jobs = 2 - k;
+		assert_int_equal(jcs_ca_issue_batch(ctx, ca, &bo, &res), 0);
+		assert_int_equal(res.issued, 0);
+		assert_int_equal(res.existing, n);
+		assert_int_equal(res.files, 0);
+	}
+	assert_int_equal(jcs_ca_audit_verify(ctx, ca), 1 + 2 + 2 * n);
+	/* a file cut short (a crash while writing) is found and rewritten,
+	 * one that holds another label too */
+	{
+		char path[4400], other[4400];
+		size_t len;
+		uint8_t *der;
+
+		snprintf(path, sizeof(path), "%s/U5.der", out[1]);
+		snprintf(other, sizeof(other), "%s/U6.der", out[1]);
+		der = tu_read(path, &len);
+		tu_write(path, der, len / 2);
+		free(der);
+		der = tu_read(other, &len);
+		snprintf(other, sizeof(other), "%s/U7.der", out[1]);
+		tu_write(other, der, len);
+		free(der);
+		bo.reg_id = "JCS-J2";
+		bo.out_dir = out[1];
+		bo.jobs = 2;
+		assert_int_equal(jcs_ca_issue_batch(ctx, ca, &bo, &res), 0);
+		assert_int_equal(res.files, 2);
+		check_unit_file(ctx, trust, out[1], "U5", "JCS-J2");
+		check_unit_file(ctx, trust, out[1], "U7", "JCS-J2");
+	}
+	for (size_t i = 0; i < sizeof(bad_jobs) / sizeof(bad_jobs[0]); i++) {
+		bo.jobs = bad_jobs[i];
+		if (bad_jobs[i] < 0) {
+			/* 0 and below: the default, one job */
+			assert_int_equal(jcs_ca_issue_batch(ctx, ca, &bo, &res),
+			    0);
+			continue;
+		}
+		assert_int_equal(jcs_ca_issue_batch(ctx, ca, &bo, &res), -1);
+		assert_err(ctx, JCS_ERR_INVALID_ARG);
+		assert_msg(ctx, "jobs must be 1 to");
+	}
+	jcs_trust_free(trust);
+	jcs_ca_free(ca);
+	jcs_ctx_free(ctx);
+	free(dir);
+}
+
+struct stopper {
+	int calls, after;
+};
+
+static int
+stop_after(void *arg)
+{
+	struct stopper *s = arg;
+
+	return ++s->calls > s->after;
+}
+
+/* Counts the label files in dir. */
+static unsigned long
+der_files(const char *dir)
+{
+	unsigned long n = 0;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		n += strstr(de->d_name, ".der") != NULL;
+	closedir(d);
+	return n;
+}
+
+/* A batch asked to stop ends between transactions with
+ * JCS_ERR_INTERRUPTED: what it recorded has its files, nothing else is
+ * recorded, and re-runs finish it with every unit once. */
+static void
+test_batch_stop(void **state)
+{
+	char *dir = new_ca("stop"), csv[4300], out[4300];
+	jcs_ctx *ctx = jcs_ctx_new();
+	jcs_ca *ca = jcs_ca_open(ctx, dir, NULL);
+	jcs_batch_opts bo;
+	jcs_batch_result res;
+	struct stopper st;
+	FILE *f;
+	const int n = 6000; /* six transactions, the last one short */
+
+	(void)state;
+	snprintf(csv, sizeof(csv), "%s/stop.csv", tmp);
+	f = fopen(csv, "w");
+	fputs("unit_serial\n", f);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "S%d\n", i);
+	fclose(f);
+	for (int jobs = 1; jobs <= 2; jobs++) {
+		char id[24];
+		jcs_registration r;
+		unsigned long issued = 0;
+		int round;
+
+		snprintf(id, sizeof(id), "JCS-S%d", jobs);
+		r = reg_of(id, 1, NULL);
+		assert_int_equal(jcs_ca_register(ctx, ca, &r), 0);
+		snprintf(out, sizeof(out), "%s/out-stop%d", tmp, jobs);
+		assert_int_equal(mkdir(out, 0700), 0);
+		memset(&bo, 0, sizeof(bo));
+		bo.reg_id = id;
+		bo.csv_path = csv;
+		bo.out_dir = out;
+		bo.jobs = jobs;
+		bo.stop = stop_after;
+		bo.stop_arg = &st;
+		/* asked while the file is checked (every 4096 lines), then
+		 * before the first transaction: nothing at all */
+		memset(&st, 0, sizeof(st));
+		assert_int_equal(jcs_ca_issue_batch(ctx, ca, &bo, &res), -1);
+		assert_err(ctx, JCS_ERR_INTERRUPTED);
+		assert_msg(ctx, "interrupted while checking");
+		assert_msg(ctx, "nothing was issued");
+		memset(&st, 0, sizeof(st));
+		st.after = 1;
+		assert_int_equal(jcs_ca_issue_batch(ctx, ca, &bo, &res), -1);
+		assert_err(ctx, JCS_ERR_INTERRUPTED);
+		assert_msg(ctx, "interrupted after 0 of 6000 labels; run the "
+		    "same command again to resume");
+		assert_int_equal(res.issued, 0);
+		assert_int_equal(der_files(out), 0);
+		/* asked later and later: each run gets further (one call
+		 * while the file is checked, then one per step; the first
+		 * chunk commits in the third step) */
+		for (round = 1;; round++) {
+			memset(&st, 0, sizeof(st));
+			st.after = 3 * round + 1;
+			if (jcs_ca_issue_batch(ctx, ca, &bo, &res) == 0)
+				break;
+			assert_err(ctx, JCS_ERR_INTERRUPTED);
+			assert_msg(ctx, "of 6000 labels; run the same command "
+			    "again to resume");
+			assert_true(res.issued > 0);
+			issued += res.issued;
+			/* every recorded label has its file, and only those */
+			assert_int_equal(der_files(out), issued);
+			assert_true(round < 20);
+		}
+		assert_true(round > 2);
+		assert_int_equal(issued + res.issued, n);
+		assert_int_equal(res.issued + res.existing, n);
+		assert_int_equal(der_files(out), n);
+	}
+	assert_int_equal(jcs_ca_audit_verify(ctx, ca), 1 + 2 + 2 * n);
+	jcs_ca_free(ca);
+	jcs_ctx_free(ctx);
+	free(dir);
+}
+
 /* Four processes issue into one CA at once: all succeed, serials unique,
  * units never doubled. */
 static void
@@ -500,6 +767,8 @@ main(void)
 		cmocka_unit_test(test_audit_tampering),
 		cmocka_unit_test(test_bad_registries),
 		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_batch_jobs),
+		cmocka_unit_test(test_batch_stop),
 		cmocka_unit_test(test_concurrent_issuers),
 	};
 
