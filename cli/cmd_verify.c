@@ -257,7 +257,7 @@ run_batch(jcs_ctx *ctx, const jcs_trust *trust, const jcs_verify_opts *vo,
 		if (n > 0 && line[n - 1] == '\r')
 			line[--n] = '\0';
 		if (jcs_checker_add(ctx, chk, line, n) == -1) {
-			rc = fail_ctx(ctx, "verify --batch");
+			fail_ctx(ctx, "verify --batch");
 			rc = EXIT_USAGE;
 			break;
 		}
@@ -346,14 +346,17 @@ requirement(jcs_ctx *ctx, const char *as, const char *min_level,
 			    "--as or --importance");
 		return EXIT_VALID;
 	}
-	if ((*rec = load_recognition(ctx, rec_file)) == NULL)
-		return fail_ctx(ctx, "--recognition") == EXIT_INVALID ?
-		    EXIT_USAGE : EXIT_USAGE;
+	if ((*rec = load_recognition(ctx, rec_file)) == NULL) {
+		/* a bad file is a usage error, never a verdict */
+		fail_ctx(ctx, "--recognition");
+		return EXIT_USAGE;
+	}
 	vo->recognition = *rec;
 	if (importance != NULL) {
-		if ((*pol = load_policy(ctx, pol_file)) == NULL)
-			return fail_ctx(ctx, "--policy") != 0 ? EXIT_USAGE :
-			    EXIT_USAGE;
+		if ((*pol = load_policy(ctx, pol_file)) == NULL) {
+			fail_ctx(ctx, "--policy");
+			return EXIT_USAGE;
+		}
 		if (jcs_policy_lookup(ctx, *pol, importance, &vo->require,
 		    &vo->n_require) == -1) {
 			fail_ctx(ctx, "--importance");

@@ -375,6 +375,8 @@ jcs_checker_set_jobs(jcs_ctx *ctx, jcs_checker *c, int jobs)
 	if (jobs == 1)
 		return 0;
 	if ((c->queue = calloc(BLOCK, sizeof(*c->queue))) == NULL ||
+	    /* an array of context pointers, one per worker */
+	    /* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	    (c->wctx = calloc((size_t)jobs, sizeof(*c->wctx))) == NULL)
 		goto nomem;
 	c->jobs = jobs;

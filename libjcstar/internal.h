@@ -269,6 +269,10 @@ void jcs_pool_start(struct jcs_pool *p, void (*fn)(void *arg, size_t i,
  * every item of the job is done. */
 void jcs_pool_wait(struct jcs_pool *p);
 
+/* util.c */
+/* The value of a hexadecimal digit (either case), or -1. */
+int jcs_hex_digit(int c);
+
 /* batch.c */
 /* Checks every line of a units CSV file (docs/BATCH.md) and counts them
  * into *rows. Returns 0, or -1 with the bad lines listed. */

@@ -37,6 +37,22 @@ struct jcs_registry {
 	int busy_ms;
 };
 
+/* A count the registry keeps in its meta table (written by this code as
+ * a decimal number); a damaged value reads as -1, which no audit chain
+ * matches. */
+static long long
+count_of(const char *text)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || v < 0)
+		return -1;
+	return v;
+}
+
 static int
 busy_timeout_ms(void)
 {
@@ -433,7 +449,7 @@ audit(jcs_ctx *ctx, struct jcs_registry *r, const char *op,
 	if (meta_get(ctx, r, "audit_head", head, sizeof(head)) == -1 ||
 	    meta_get(ctx, r, "audit_count", count, sizeof(count)) == -1)
 		return -1;
-	seq = atoll(count) + 1;
+	seq = count_of(count) + 1;
 	audit_hash(head, seq, (long long)now, op, subject, result, hash);
 	if ((st = prep(ctx, r, "INSERT INTO audit(seq, time, op, subject, "
 	    "result, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)")) == NULL)
@@ -547,7 +563,7 @@ jcs_ca_audit_verify(jcs_ctx *ctx, jcs_ca *ca)
 	if (meta_get(ctx, r, "audit_head", head, sizeof(head)) == -1 ||
 	    meta_get(ctx, r, "audit_count", count, sizeof(count)) == -1)
 		return -1;
-	if (atoll(count) != want - 1 || strcmp(head, prev) != 0)
+	if (count_of(count) != want - 1 || strcmp(head, prev) != 0)
 		return jcs_fail(ctx, JCS_ERR_AUDIT,
 		    "audit log broken after entry %lld: the registry recorded "
 		    "%s entries (the last ones were removed)", want - 1, count);
@@ -1245,11 +1261,12 @@ hex_to_bytes(const char *hex, uint8_t *out, size_t max, size_t *len)
 	if (n % 2 != 0 || n / 2 > max)
 		return -1;
 	for (size_t i = 0; i < n / 2; i++) {
-		unsigned v;
+		int hi = jcs_hex_digit(hex[2 * i]), lo = jcs_hex_digit(hex[2 * i +
+		    1]);
 
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+		if (hi < 0 || lo < 0)
 			return -1;
-		out[i] = (uint8_t)v;
+		out[i] = (uint8_t)(hi << 4 | lo);
 	}
 	*len = n / 2;
 	return 0;
@@ -1451,7 +1468,7 @@ jcs_ca_revoke_signer(jcs_ctx *ctx, jcs_ca *ca, const char *key_id_hex,
 		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
 		goto err;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < ca->n_signers) {
+	while (sqlite3_step(st) == SQLITE_ROW && n < ca->n_signers) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 
 		for (size_t i = 0; i < ca->n_signers; i++) {
@@ -1656,7 +1673,7 @@ jcs_regbatch_begin(jcs_ctx *ctx, struct jcs_regbatch *b)
 	if (meta_get(ctx, b->r, "audit_head", b->head, sizeof(b->head)) == -1 ||
 	    meta_get(ctx, b->r, "audit_count", count, sizeof(count)) == -1)
 		goto err;
-	b->count = atoll(count);
+	b->count = count_of(count);
 	return 0;
 err:
 	sqlite3_reset(b->reg);

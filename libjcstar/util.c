@@ -424,3 +424,15 @@ jcs_asn1_time_to_time(const ASN1_TIME *at, time_t *out)
 	*out = timegm(&tm);
 	return 0;
 }
+
+int
+jcs_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -8,7 +8,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	jcs_ctx *ctx = jcs_ctx_new();
 	unsigned long rows;
 
-	(void)jcs_batch_check_rows(ctx, fuzz_file(".csv", data, size), &rows);
+	(void)jcs_batch_check_rows(ctx, fuzz_file(".csv", data, size), &rows,
+	    NULL);
 	jcs_ctx_free(ctx);
 	return 0;
 }
