@@ -287,6 +287,19 @@ expect_rc 0 "the audit chain is intact after --jobs 2" "$J" audit verify --ca ca
 expect_rc 0 "re-running with --jobs 1: nothing to do" \
     "$J" issue --ca ca --reg-id JCS-J --batch j.csv --out-dir out-j --jobs 1
 expect_err_contains "0 issued now, 1200 issued before; 0 files"
+# artwork on two jobs: each thread renders with its own copy of the template
+{ echo unit_serial; for i in $(seq 1 12); do echo "A$i"; done; } > a.csv
+mkdir out-a
+expect_rc 0 "batch with --template and --jobs 2" \
+    "$J" issue --ca ca --reg-id JCS-J --batch a.csv --out-dir out-a \
+    --template jcstar-1 --form bare --jobs 2
+expect_err_contains "12 units; 12 issued now, 0 issued before; 24 files"
+expect_rc 0 "the artwork of a --jobs 2 batch scans" \
+    "$J" scan out-a/A1.png out-a/A12.png
+"$J" scan out-a/A7.png > a7.txt 2>/dev/null
+STDIN=a7.txt expect_rc 0 "its payload is the unit's label" \
+    "$J" verify --trust trust-rs.pem --payload -
+expect_out_contains "unit A7"
 
 # SIGTERM (and SIGINT) in the middle: a clear message, a consistent
 # registry, every recorded label written; the same command resumes
