@@ -32,11 +32,18 @@ consistent() { # CA OUTDIR: the registry is whole and every file recorded
 
 "$J" ca init --dir ca --name "Fault Body" -q
 "$J" register --ca ca --reg-id R-1 "${REG[@]}" -q
-# another process holds the write lock for 6 seconds
-(echo "BEGIN IMMEDIATE; INSERT INTO meta VALUES ('held', 'x');";
-    sleep 6; echo "ROLLBACK;") | sqlite3 ca/registry.db &
+# another process holds the write lock until it is killed below (however
+# slowly jcstar runs, e.g. under valgrind)
+mkfifo hold
+sqlite3 ca/registry.db < hold &
 HOLDER=$!
-sleep 1
+exec 9> hold
+echo "BEGIN IMMEDIATE; INSERT INTO meta VALUES ('held', 'x');" >&9
+for _ in $(seq 1 100); do
+	sqlite3 ca/registry.db "BEGIN IMMEDIATE; ROLLBACK;" 2>/dev/null ||
+	    break
+	sleep 0.05
+done
 expect_rc 2 "issue waits JCSTAR_LOCK_TIMEOUT, then stops" \
     env JCSTAR_LOCK_TIMEOUT=1 "$J" issue --ca ca --reg-id R-1 \
     --unit-serial A1 -o a1.der
@@ -48,6 +55,8 @@ expect_rc 2 "a batch under the lock stops too" \
     env JCSTAR_LOCK_TIMEOUT=1 "$J" issue --ca ca --reg-id R-1 \
     --batch u1.csv --out-dir out1
 expect_err_contains "locked by another process"
+echo "ROLLBACK;" >&9
+exec 9>&-
 wait "$HOLDER"
 expect_rc 0 "with the lock released, the same issue succeeds" \
     "$J" issue --ca ca --reg-id R-1 --unit-serial A1 -o a1.der

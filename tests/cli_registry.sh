@@ -358,9 +358,12 @@ for _ in $(seq 1 600); do
 	[ "$(ls out-l | wc -l)" -ge 100 ] && break
 	sleep 0.05
 done
+# paused while it holds the directory, however fast or slow it runs
+kill -STOP "$pid" 2>/dev/null
 expect_rc 2 "a second batch into the same output directory is refused" \
     "$J" issue --ca ca --reg-id JCS-L --batch l.csv --out-dir out-l
 expect_err_contains "another batch is writing to out-l"
+kill -CONT "$pid" 2>/dev/null
 wait "$pid"
 check "the first batch finished (3000 files)" test "$(ls out-l | wc -l)" = 3000
 
