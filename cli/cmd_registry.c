@@ -322,29 +322,18 @@ make_basis(jcs_ctx *ctx, const struct args *a, jcs_basis **basis,
 		*basis = jcs_basis_from_label(ctx, t, buf, len, 0);
 		jcs_trust_free(t);
 	} else {
-		char name[32];
-		const char *colon = strchr(a->basis_scheme, ':');
-		const jcs_profile *p;
-		int scheme, level;
+		jcs_requirement r;
 
-		snprintf(name, sizeof(name), "%.*s", colon != NULL ?
-		    (int)(colon - a->basis_scheme) : 31, a->basis_scheme);
-		if ((scheme = jcs_scheme_from_name(name)) == 0 ||
-		    (p = jcs_schemes_find(jcs_ctx_schemes(ctx), scheme)) ==
-		    NULL) {
+		if (jcs_requirement_parse(ctx, a->basis_scheme,
+		    "--basis-scheme", NULL, "--basis-scheme", &r) == -1) {
 			free(buf);
-			return fail_usage("--basis-scheme: unknown scheme "
-			    "'%s'", name);
+			fail_ctx(ctx, "register");
+			return EXIT_USAGE;
 		}
-		level = p->min_level;
-		if (colon != NULL && parse_int(colon + 1, p->min_level,
-		    p->max_level, &level) == -1) {
-			free(buf);
-			return fail_usage("--basis-scheme: level '%s' is not "
-			    "defined for %s (%d to %d)", colon + 1, p->display,
-			    p->min_level, p->max_level);
-		}
-		*basis = jcs_basis_from_statement(ctx, scheme, level,
+		if (r.min_level == 0)
+			r.min_level = jcs_schemes_find(jcs_ctx_schemes(ctx),
+			    r.scheme)->min_level;
+		*basis = jcs_basis_from_statement(ctx, r.scheme, r.min_level,
 		    (const char *)buf, len);
 	}
 	free(buf);

@@ -637,9 +637,6 @@ want_parse(jcs_ctx *ctx, struct MHD_Connection *c, struct want *w,
     char *err, size_t errlen)
 {
 	struct query q;
-	const jcs_profile *p;
-	const char *level, *what;
-	char name[40], *colon;
 
 	memset(&q, 0, sizeof(q));
 	memset(w, 0, sizeof(*w));
@@ -665,44 +662,9 @@ want_parse(jcs_ctx *ctx, struct MHD_Connection *c, struct want *w,
 	if (q.as == NULL && q.min_level == NULL)
 		return 0;
 	/* as=SCHEME or as=SCHEME:N (the page's short form) */
-	level = q.min_level;
-	what = "min_level";
-	if (q.as != NULL && strlen(q.as) >= sizeof(name)) {
-		snprintf(err, errlen, "unknown scheme '%.40s...' for as "
-		    "(jcstar, cls, psti, cyber-trust-mark, cra)", q.as);
-		return -1;
-	}
-	snprintf(name, sizeof(name), "%s", q.as != NULL ? q.as : "jcstar");
-	if ((colon = strchr(name, ':')) != NULL) {
-		if (q.min_level != NULL) {
-			snprintf(err, errlen, "give the level once: "
-			    "as=SCHEME:N or as=SCHEME&min_level=N");
-			return -1;
-		}
-		*colon = '\0';
-		level = q.as + (colon - name) + 1;
-		what = "the level in as";
-	}
-	if ((w->one.scheme = jcs_scheme_from_name(name)) == 0) {
-		snprintf(err, errlen, "unknown scheme '%s' for as (jcstar, "
-		    "cls, psti, cyber-trust-mark, cra)", name);
-		return -1;
-	}
-	if ((p = jcs_schemes_find(jcs_ctx_schemes(ctx), w->one.scheme)) ==
-	    NULL) {
-		snprintf(err, errlen, "no profile for scheme %s is loaded",
-		    jcs_scheme_name(w->one.scheme));
-		return -1;
-	}
-	if (level != NULL && parse_int(level, p->min_level, p->max_level,
-	    &w->one.min_level) == -1) {
-		if (p->min_level == p->max_level)
-			snprintf(err, errlen, "%s for %s must be %d, not "
-			    "'%.20s'", what, p->display, p->min_level, level);
-		else
-			snprintf(err, errlen, "%s for %s must be a level from "
-			    "%d to %d, not '%.20s'", what, p->display,
-			    p->min_level, p->max_level, level);
+	if (jcs_requirement_parse(ctx, q.as, "as", q.min_level, "min_level",
+	    &w->one) == -1) {
+		snprintf(err, errlen, "%s", jcs_ctx_message(ctx));
 		return -1;
 	}
 	w->req = &w->one;

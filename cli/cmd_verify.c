@@ -41,7 +41,8 @@ static const char help[] =
 "                    psti, cyber-trust-mark, cra; see jcstar schemes):\n"
 "                    a label of SCHEME, or of another scheme through an\n"
 "                    acceptance line of the recognition file; the\n"
-"                    output names the line the decision rests on\n"
+"                    output names the line the decision rests on;\n"
+"                    SCHEME:N is SCHEME with --min-level N\n"
 "  --min-level N     ... at level N or higher (default: the scheme's\n"
 "                    lowest); without --as, SCHEME is jcstar\n"
 "  --recognition FILE  the recognition file (default: recognition.conf\n"
@@ -332,8 +333,6 @@ requirement(jcs_ctx *ctx, const char *as, const char *min_level,
     jcs_requirement *one, jcs_policy **pol, jcs_recognition **rec,
     jcs_verify_opts *vo)
 {
-	const jcs_profile *p;
-
 	memset(one, 0, sizeof(*one));
 	if (importance != NULL && (as != NULL || min_level != NULL))
 		return fail_usage("verify: --importance takes its requirement "
@@ -364,25 +363,10 @@ requirement(jcs_ctx *ctx, const char *as, const char *min_level,
 		}
 		return EXIT_VALID;
 	}
-	one->scheme = as != NULL ? jcs_scheme_from_name(as) :
-	    JCS_SCHEME_JCSTAR;
-	if (one->scheme == 0)
-		return fail_usage("verify: unknown scheme '%s' for --as "
-		    "(jcstar, cls, psti, cyber-trust-mark, cra)", as);
-	p = jcs_schemes_find(jcs_ctx_schemes(ctx), one->scheme);
-	if (p == NULL)
-		return fail_usage("verify: no profile for scheme %s is "
-		    "loaded (%s)", jcs_scheme_name(one->scheme),
-		    schemes_dir());
-	if (min_level != NULL && parse_int(min_level, p->min_level,
-	    p->max_level, &one->min_level) == -1) {
-		if (p->min_level == p->max_level)
-			return fail_usage("verify: --min-level for %s must be "
-			    "%d, not '%s'", p->display, p->min_level,
-			    min_level);
-		return fail_usage("verify: --min-level for %s must be a level "
-		    "from %d to %d, not '%s'", p->display, p->min_level,
-		    p->max_level, min_level);
+	if (jcs_requirement_parse(ctx, as, "--as", min_level, "--min-level",
+	    one) == -1) {
+		fail_ctx(ctx, "verify");
+		return EXIT_USAGE;
 	}
 	vo->require = one;
 	vo->n_require = 1;

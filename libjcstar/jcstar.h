@@ -576,6 +576,17 @@ typedef struct jcs_requirement {
 	unsigned line;
 } jcs_requirement;
 
+/* Parses what a user requires: scheme is a scheme's name (NULL: jcstar)
+ * or "NAME:LEVEL"; level is a level as text, or NULL for the scheme's
+ * lowest. Both are checked against the loaded profiles (jcs_ctx_schemes).
+ * scheme_what and level_what name the two inputs in messages (e.g.
+ * "--as" and "--min-level"). Fills *out (source NULL). Returns 0, or -1
+ * with JCS_ERR_INVALID_ARG (unknown scheme, level not of the scheme, the
+ * level given twice) or JCS_ERR_NOT_FOUND (no profile loaded). */
+int jcs_requirement_parse(jcs_ctx *ctx, const char *scheme,
+    const char *scheme_what, const char *level, const char *level_what,
+    jcs_requirement *out);
+
 typedef enum jcs_met {
 	JCS_MET_NO = 0,
 	JCS_MET_DIRECT = 1,   /* the label is of the required scheme */

@@ -116,6 +116,21 @@ each_line(jcs_ctx *ctx, const char *file, char *text, size_t len, int max,
 	return 0;
 }
 
+/* Finds the scheme called name and its loaded profile. Returns 0, 1 if no
+ * scheme has that name, or 2 if the scheme's profile is not loaded. */
+static int
+lookup(const jcs_ctx *ctx, const char *name, int *scheme,
+    const jcs_profile **p)
+{
+	if ((*scheme = jcs_scheme_from_name(name)) == 0)
+		return 1;
+	if ((*p = jcs_profile_of(ctx, *scheme)) == NULL)
+		return 2;
+	return 0;
+}
+
+#define KNOWN_SCHEMES "jcstar, cls, psti, cyber-trust-mark, cra"
+
 /* Parses "SCHEME:LEVEL" or "SCHEME:LOW-HIGH", checked against the loaded
  * profiles. */
 static int
@@ -123,22 +138,23 @@ parse_ref(jcs_ctx *ctx, const char *file, unsigned line, const char *what,
     char *s, int range, int *scheme, int *lo, int *hi)
 {
 	char *colon = strchr(s, ':');
-	const jcs_profile *p;
+	const jcs_profile *p = NULL;
+	int found;
 
 	if (colon == NULL)
 		return jcs_fail_at(ctx, JCS_ERR_PROFILE, file, (int)line,
 		    "%s '%s' must be SCHEME:LEVEL%s", what, s,
 		    range ? " or SCHEME:LOW-HIGH" : "");
 	*colon = '\0';
-	if ((*scheme = jcs_scheme_from_name(s)) == 0) {
+	found = lookup(ctx, s, scheme, &p);
+	if (found == 1)
 		jcs_fail_at(ctx, JCS_ERR_PROFILE, file, (int)line,
-		    "unknown scheme '%s' in %s (known: jcstar cls psti "
-		    "cyber-trust-mark cra)", s, what);
-		*colon = ':';
-		return -1;
-	}
+		    "unknown scheme '%s' in %s (known: " KNOWN_SCHEMES ")", s,
+		    what);
 	*colon = ':';
-	if ((p = jcs_profile_of(ctx, *scheme)) == NULL)
+	if (found == 1)
+		return -1;
+	if (found == 2)
 		return jcs_fail_at(ctx, JCS_ERR_PROFILE, file, (int)line,
 		    "no profile for scheme %s is loaded",
 		    jcs_scheme_name(*scheme));
@@ -151,6 +167,61 @@ parse_ref(jcs_ctx *ctx, const char *file, unsigned line, const char *what,
 		return jcs_fail_at(ctx, JCS_ERR_PROFILE, file, (int)line,
 		    "%s '%s': level out of range (%s has levels %d to %d)",
 		    what, s, p->display, p->min_level, p->max_level);
+	return 0;
+}
+
+/* ---- a requirement given by a user ------------------------------------- */
+
+int
+jcs_requirement_parse(jcs_ctx *ctx, const char *scheme,
+    const char *scheme_what, const char *level, const char *level_what,
+    jcs_requirement *out)
+{
+	const jcs_profile *p = NULL;
+	const char *colon, *lv = level;
+	char name[33], what[80];
+	size_t len;
+	int found;
+
+	if (out == NULL || scheme_what == NULL || level_what == NULL)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
+		    "jcs_requirement_parse: NULL argument");
+	memset(out, 0, sizeof(*out));
+	if (scheme == NULL)
+		scheme = "jcstar";
+	snprintf(what, sizeof(what), "%s", level_what);
+	len = strlen(scheme);
+	if ((colon = strchr(scheme, ':')) != NULL) {
+		if (level != NULL)
+			return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
+			    "give the level once: %s SCHEME:N, or %s N",
+			    scheme_what, level_what);
+		len = (size_t)(colon - scheme);
+		lv = colon + 1;
+		snprintf(what, sizeof(what), "the level in %s", scheme_what);
+	}
+	if (len >= sizeof(name))
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "unknown scheme "
+		    "'%.32s...' for %s (" KNOWN_SCHEMES ")", scheme,
+		    scheme_what);
+	memcpy(name, scheme, len);
+	name[len] = '\0';
+	if ((found = lookup(ctx, name, &out->scheme, &p)) == 1)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "unknown scheme "
+		    "'%s' for %s (" KNOWN_SCHEMES ")", name, scheme_what);
+	if (found == 2)
+		return jcs_fail(ctx, JCS_ERR_NOT_FOUND, "no profile for "
+		    "scheme %s is loaded", jcs_scheme_name(out->scheme));
+	if (lv != NULL && jcs_parse_int(lv, strlen(lv), p->min_level,
+	    p->max_level, &out->min_level) == -1) {
+		if (p->min_level == p->max_level)
+			return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "%s for %s "
+			    "must be %d, not '%.20s'", what, p->display,
+			    p->min_level, lv);
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "%s for %s must be "
+		    "a level from %d to %d, not '%.20s'", what, p->display,
+		    p->min_level, p->max_level, lv);
+	}
 	return 0;
 }
 

@@ -154,6 +154,15 @@ expect_err_contains "unknown scheme 'jpstar'"
 expect_rc 2 "--min-level out of the scheme's range" \
     "${V[@]}" --as psti --min-level 2 p1.der
 expect_err_contains "--min-level for PSTI must be 1"
+expect_rc 0 "--as SCHEME:N gives the level with the scheme" \
+    "${V[@]}" --as jcstar:3 j3.der
+expect_rc 1 "... and is a requirement like --min-level" \
+    "${V[@]}" --as jcstar:3 j1.der
+expect_rc 2 "--as SCHEME:N and --min-level together" \
+    "${V[@]}" --as jcstar:3 --min-level 3 j3.der
+expect_err_contains "give the level once"
+expect_rc 2 "--as with a level the scheme lacks" "${V[@]}" --as cra:5 j3.der
+expect_err_contains "the level in --as for CRA must be a level from 1 to 4, not '5'"
 
 # a recognition file of one's own
 cp "$REC" rec.conf
@@ -255,6 +264,10 @@ expect_rc 2 "an oversized basis file" \
 expect_err_contains "at most 65536"
 expect_rc 2 "a statement for a level the scheme lacks" \
     "${R[@]}" --reg-id JP-12 --basis "x" --basis-scheme psti:2
+expect_err_contains "the level in --basis-scheme for PSTI must be 1, not '2'"
+expect_rc 2 "a statement of an unknown scheme" \
+    "${R[@]}" --reg-id JP-12 --basis "x" --basis-scheme jpstar:1
+expect_err_contains "unknown scheme 'jpstar' for --basis-scheme"
 # like verify: what is not a label is a verdict on the input (exit 1)
 expect_rc 1 "a basis that is garbage for --basis-trust" \
     "${R[@]}" --reg-id JP-13 --basis "hello" --basis-trust sg.pem

@@ -961,6 +961,74 @@ test_simplified_dates(void **state)
 	jcs_ctx_free(ctx);
 }
 
+/* jcs_requirement_parse: what verify --as/--min-level, serve's as= and
+ * min_level= and register --basis-scheme read */
+static void
+test_requirement_parse(void **state)
+{
+	static const struct {
+		const char *scheme, *level;
+		int rc, want_scheme, want_level;
+		const char *msg;
+	} cases[] = {
+		{ NULL, NULL, 0, JCS_SCHEME_JCSTAR, 0, NULL },
+		{ NULL, "3", 0, JCS_SCHEME_JCSTAR, 3, NULL },
+		{ "cls", "4", 0, JCS_SCHEME_CLS, 4, NULL },
+		{ "psti:1", NULL, 0, JCS_SCHEME_PSTI, 1, NULL },
+		{ "cra:4", NULL, 0, JCS_SCHEME_CRA, 4, NULL },
+		{ "cyber-trust-mark", NULL, 0, JCS_SCHEME_CYBER_TRUST_MARK, 0,
+		  NULL },
+		{ "jpstar", NULL, -1, 0, 0,
+		  "unknown scheme 'jpstar' for S (jcstar, cls" },
+		{ "JCSTAR", "1", 0, JCS_SCHEME_JCSTAR, 1, NULL }, /* any case */
+		{ "", NULL, -1, 0, 0, "unknown scheme '' for S" },
+		{ ":1", NULL, -1, 0, 0, "unknown scheme '' for S" },
+		{ "x123456789012345678901234567890123456789", NULL, -1, 0, 0,
+		  "unknown scheme 'x1234567890123456789012345678901...'" },
+		{ "psti", "2", -1, 0, 0, "L for PSTI must be 1, not '2'" },
+		{ "jcstar", "0", -1, 0, 0,
+		  "L for JC-STAR must be a level from 1 to 4, not '0'" },
+		{ "jcstar", "5", -1, 0, 0, "must be a level from 1 to 4" },
+		{ "jcstar", "+3", -1, 0, 0, "not '+3'" },
+		{ "jcstar", " 3", -1, 0, 0, "not ' 3'" },
+		{ "jcstar", "", -1, 0, 0, "not ''" },
+		{ "jcstar", "99999999999", -1, 0, 0, "must be a level" },
+		{ "jcstar:", NULL, -1, 0, 0,
+		  "the level in S for JC-STAR must be a level from 1 to 4, "
+		  "not ''" },
+		{ "jcstar:3:4", NULL, -1, 0, 0, "not '3:4'" },
+		{ "cra:5", NULL, -1, 0, 0, "the level in S for CRA" },
+		{ "jcstar:3", "3", -1, 0, 0, "give the level once: S SCHEME:N, "
+		  "or L N" },
+	};
+	jcs_ctx *ctx = jcs_ctx_new();
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		jcs_requirement r;
+		int rc = jcs_requirement_parse(ctx, cases[i].scheme, "S",
+		    cases[i].level, "L", &r);
+
+		if (rc != cases[i].rc)
+			fail_msg("case %zu (%s, %s): rc %d, want %d (%s)", i,
+			    cases[i].scheme, cases[i].level, rc, cases[i].rc,
+			    jcs_ctx_message(ctx));
+		if (rc == 0) {
+			assert_int_equal(r.scheme, cases[i].want_scheme);
+			assert_int_equal(r.min_level, cases[i].want_level);
+			assert_null(r.source);
+		} else if (strstr(jcs_ctx_message(ctx), cases[i].msg) ==
+		    NULL) {
+			fail_msg("case %zu: message '%s' lacks '%s'", i,
+			    jcs_ctx_message(ctx), cases[i].msg);
+		}
+	}
+	assert_int_equal(jcs_requirement_parse(ctx, "psti", "S", NULL, "L",
+	    NULL), -1);
+	assert_int_equal(jcs_ctx_error(ctx), JCS_ERR_INVALID_ARG);
+	jcs_ctx_free(ctx);
+}
+
 int
 main(void)
 {
@@ -976,6 +1044,7 @@ main(void)
 		cmocka_unit_test(test_edited_profile),
 		cmocka_unit_test(test_simplified_application),
 		cmocka_unit_test(test_simplified_dates),
+		cmocka_unit_test(test_requirement_parse),
 	};
 
 	return cmocka_run_group_tests_name("scheme", tests, setup, teardown);
