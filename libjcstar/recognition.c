@@ -16,11 +16,17 @@
 #define POLICY_MAX_ALTS 8
 #define POLICY_MAX_NAME 32
 
+/* A file as both loaders keep it: split in place, the records' strings
+ * pointing into it. */
+struct text {
+	char *buf;
+	char *name;
+};
+
 struct jcs_recognition {
 	jcs_recognition_line *v;
 	size_t n;
-	char *text;             /* the file, split in place; strings point in */
-	char *file;
+	struct text t;
 };
 
 struct policy_row {
@@ -32,8 +38,7 @@ struct policy_row {
 struct jcs_policy {
 	struct policy_row *v;
 	size_t n;
-	char *text;
-	char *file;
+	struct text t;
 };
 
 /* ---- line splitting shared by both files -------------------------------- */
@@ -275,7 +280,7 @@ rec_line(jcs_ctx *ctx, void *arg, const char *file, unsigned line, char **f,
 		return jcs_fail_at(ctx, JCS_ERR_PROFILE, file, (int)line,
 		    "basis is longer than %d bytes", REC_MAX_BASIS);
 	l->basis = f[4];
-	l->file = rec->file;
+	l->file = rec->t.name;
 	l->line = line;
 	for (size_t i = 0; i < rec->n; i++) {
 		const jcs_recognition_line *o = &rec->v[i];
@@ -293,15 +298,39 @@ rec_line(jcs_ctx *ctx, void *arg, const char *file, unsigned line, char **f,
 	return 0;
 }
 
-/* Counts the lines of text (an upper bound on the records). */
-static size_t
-count_lines(const char *text, size_t len)
+/* Copies name's text (len bytes) into t. Returns room for one record of
+ * elem bytes per line, zeroed, or NULL (t is freed by the caller's free
+ * function either way). */
+static void *
+text_copy(jcs_ctx *ctx, struct text *t, const char *name, const char *text,
+    size_t len, size_t elem)
 {
-	size_t n = 1;
+	size_t lines = 1;
+	void *v;
 
+	if (len > REC_MAX_FILE) {
+		jcs_fail(ctx, JCS_ERR_TOO_LARGE, "%s: larger than %d bytes",
+		    name, REC_MAX_FILE);
+		return NULL;
+	}
 	for (size_t i = 0; i < len; i++)
-		n += text[i] == '\n';
-	return n;
+		lines += text[i] == '\n';
+	if ((t->buf = malloc(len + 1)) == NULL ||
+	    (t->name = strdup(name)) == NULL ||
+	    (v = calloc(lines, elem)) == NULL) {
+		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	memcpy(t->buf, text, len);
+	t->buf[len] = '\0';
+	return v;
+}
+
+static void
+text_free(struct text *t)
+{
+	free(t->buf);
+	free(t->name);
 }
 
 jcs_recognition *
@@ -309,30 +338,19 @@ jcs_recognition_load_mem(jcs_ctx *ctx, const char *name, const char *text,
     size_t len)
 {
 	jcs_recognition *rec;
-	size_t lines;
 
-	if (len > REC_MAX_FILE) {
-		jcs_fail(ctx, JCS_ERR_TOO_LARGE, "%s: larger than %d bytes",
-		    name, REC_MAX_FILE);
+	if ((rec = calloc(1, sizeof(*rec))) == NULL) {
+		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	lines = count_lines(text, len);
-	if ((rec = calloc(1, sizeof(*rec))) == NULL ||
-	    (rec->text = malloc(len + 1)) == NULL ||
-	    (rec->file = strdup(name)) == NULL ||
-	    (rec->v = calloc(lines, sizeof(*rec->v))) == NULL) {
-		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
-		goto err;
+	if ((rec->v = text_copy(ctx, &rec->t, name, text, len,
+	    sizeof(*rec->v))) == NULL ||
+	    each_line(ctx, name, rec->t.buf, len, 5, 1, rec_line, rec) == -1) {
+		jcs_recognition_free(rec);
+		return NULL;
 	}
-	memcpy(rec->text, text, len);
-	rec->text[len] = '\0';
-	if (each_line(ctx, name, rec->text, len, 5, 1, rec_line, rec) == -1)
-		goto err;
 	jcs_ok(ctx);
 	return rec;
-err:
-	jcs_recognition_free(rec);
-	return NULL;
 }
 
 jcs_recognition *
@@ -362,8 +380,7 @@ jcs_recognition_free(jcs_recognition *rec)
 	if (rec == NULL)
 		return;
 	free(rec->v);
-	free(rec->text);
-	free(rec->file);
+	text_free(&rec->t);
 	free(rec);
 }
 
@@ -423,7 +440,7 @@ policy_line(jcs_ctx *ctx, void *arg, const char *file, unsigned line,
 				    (int)line, "duplicate: %s is required "
 				    "twice", jcs_scheme_name(r->scheme));
 		r->min_level = lo;
-		r->source = pol->file;
+		r->source = pol->t.name;
 		r->line = line;
 		row->n++;
 	}
@@ -437,23 +454,14 @@ jcs_policy_load_mem(jcs_ctx *ctx, const char *name, const char *text,
 {
 	jcs_policy *pol;
 
-	if (len > REC_MAX_FILE) {
-		jcs_fail(ctx, JCS_ERR_TOO_LARGE, "%s: larger than %d bytes",
-		    name, REC_MAX_FILE);
+	if ((pol = calloc(1, sizeof(*pol))) == NULL) {
+		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	if ((pol = calloc(1, sizeof(*pol))) == NULL ||
-	    (pol->text = malloc(len + 1)) == NULL ||
-	    (pol->file = strdup(name)) == NULL ||
-	    (pol->v = calloc(count_lines(text, len), sizeof(*pol->v))) ==
-	    NULL) {
-		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
-		goto err;
-	}
-	memcpy(pol->text, text, len);
-	pol->text[len] = '\0';
 	/* 1 name + POLICY_MAX_ALTS requirements */
-	if (each_line(ctx, name, pol->text, len, 1 + POLICY_MAX_ALTS, 0,
+	if ((pol->v = text_copy(ctx, &pol->t, name, text, len,
+	    sizeof(*pol->v))) == NULL ||
+	    each_line(ctx, name, pol->t.buf, len, 1 + POLICY_MAX_ALTS, 0,
 	    policy_line, pol) == -1)
 		goto err;
 	if (pol->n == 0) {
@@ -495,8 +503,7 @@ jcs_policy_free(jcs_policy *pol)
 	if (pol == NULL)
 		return;
 	free(pol->v);
-	free(pol->text);
-	free(pol->file);
+	text_free(&pol->t);
 	free(pol);
 }
 
@@ -534,7 +541,7 @@ jcs_policy_lookup(jcs_ctx *ctx, const jcs_policy *pol, const char *importance,
 		w += (size_t)snprintf(known + w, sizeof(known) - w, "%s%s",
 		    i > 0 ? " " : "", pol->v[i].importance);
 	return jcs_fail(ctx, JCS_ERR_NOT_FOUND, "%s defines no importance "
-	    "'%s' (known: %s)", pol->file, importance, known);
+	    "'%s' (known: %s)", pol->t.name, importance, known);
 }
 
 /* ---- decisions ------------------------------------------------------- */
@@ -631,7 +638,7 @@ decide_one(const jcs_ctx *ctx, const jcs_recognition *rec,
 		add(why, cap, ")");
 	else
 		add(why, cap, " (no acceptance line%s%s covers %s labels)",
-		    rec != NULL ? " in " : "", rec != NULL ? rec->file : "",
+		    rec != NULL ? " in " : "", rec != NULL ? rec->t.name : "",
 		    jcs_scheme_display(ctx, f->scheme));
 	return JCS_MET_NO;
 }
@@ -738,7 +745,7 @@ jcs_recognition_simplified(jcs_ctx *ctx, const jcs_recognition *rec,
 	}
 	jcs_fail(ctx, JCS_ERR_POLICY_RULE, "no simplified-application line "
 	    "in %s allows %s on the strength of %s%s%s%s",
-	    rec != NULL ? rec->file : "the recognition file", want, have,
+	    rec != NULL ? rec->t.name : "the recognition file", want, have,
 	    count > 1 ? " (lines " : count == 1 ? " (line " : "", lines,
 	    count > 1 ? " allow other cases)" : count == 1 ?
 	    " allows another case)" : "");
