@@ -4,8 +4,9 @@
  * one payload per line) and, with --web DIR, the static verifier page for
  * every label address. Threads: libmicrohttpd runs one thread per
  * connection (capped); each request uses its own jcs_ctx and holds a
- * counted reference to the current trust bundle, so a SIGHUP reload swaps
- * the bundle while in-flight requests finish with the old one. Signals are
+ * counted reference to the current trust bundle and the recognition and
+ * policy files read with it, so a SIGHUP reload swaps all three while
+ * in-flight requests finish with the old ones. Signals are
  * blocked in every thread and taken synchronously by the main thread with
  * sigwait(): no code runs in signal-handler context at all. */
 #include <arpa/inet.h>
@@ -59,15 +60,16 @@ static const char help[] =
 "  GET  /.../<digits>     with --web: DIR/index.html (label addresses)\n"
 "\n"
 "  --trust BUNDLE        the trust bundle (trust export); reloaded on\n"
-"                        SIGHUP, the old one kept if the new one is bad\n"
+"                        SIGHUP with the recognition and policy files,\n"
+"                        the old ones kept if any new one is bad\n"
 "  --listen ADDR:PORT    numeric address to listen on (default\n"
 "                        127.0.0.1:8080; IPv6 as [::1]:8080)\n"
 "  --web DIR             serve the verifier page from DIR\n"
 "  --recognition FILE    the recognition file for ?as and ?importance\n"
 "                        (default: recognition.conf of the installed\n"
-"                        profiles); read once, at start\n"
+"                        profiles)\n"
 "  --policy FILE         the policy file for ?importance (default:\n"
-"                        policy.conf); read once, at start\n"
+"                        policy.conf)\n"
 "  --max-body BYTES      largest request body (default 4194304)\n"
 "  --timeout SECONDS     drop a connection idle this long (default 10)\n"
 "  --max-connections N   concurrent connections (default 256)\n"
@@ -87,10 +89,12 @@ static const char help[] =
 #define MAX_PATH_SEGMENTS 16
 #define MAX_URL_LOG 200
 
-/* ---- the trust bundle, shared by reference ---------------------------- */
+/* ---- the trust bundle and the files read with it, by reference -------- */
 
 struct trust_ref {
 	jcs_trust *trust;
+	jcs_recognition *rec; /* for ?as and ?importance */
+	jcs_policy *pol;      /* for ?importance */
 	unsigned refs;     /* one for being current, one per request */
 	time_t loaded_at;
 	size_t signers, roots;
@@ -125,6 +129,8 @@ trust_put(struct trust_ref *r)
 	pthread_mutex_unlock(&trust_mu);
 	if (last) {
 		jcs_trust_free(r->trust);
+		jcs_recognition_free(r->rec);
+		jcs_policy_free(r->pol);
 		free(r);
 	}
 }
@@ -143,37 +149,50 @@ trust_install(struct trust_ref *r)
 	trust_put(old);
 }
 
-/* Returns a new reference (count 1) or NULL with the reason on ctx. */
+/* Reads the bundle, recognition and policy files (NULL: the defaults).
+ * Returns a new reference (count 1), or NULL with the reason on ctx
+ * (JCS_OK: out of memory) and *what naming the option of the bad file. */
 static struct trust_ref *
-trust_load(jcs_ctx *ctx, const char *path)
+trust_load(jcs_ctx *ctx, const char *path, const char *rec_file,
+    const char *pol_file, const char **what)
 {
 	struct trust_ref *r;
 	jcs_trust *t;
 
+	*what = "--trust";
 	if ((t = jcs_trust_load_file(ctx, path)) == NULL)
 		return NULL;
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		jcs_trust_free(t);
+		jcs_trust_free(t); /* which left ctx clear: out of memory */
 		return NULL;
 	}
 	r->trust = t;
 	r->refs = 1;
+	*what = "--recognition";
+	if ((r->rec = load_recognition(ctx, rec_file)) == NULL)
+		goto err;
+	*what = "--policy";
+	if ((r->pol = load_policy(ctx, pol_file)) == NULL)
+		goto err;
 	r->loaded_at = time(NULL);
 	r->signers = jcs_trust_signer_count(t);
 	r->roots = jcs_trust_root_count(t);
 	return r;
+err:
+	trust_put(r);
+	return NULL;
 }
 
 /* ---- server settings --------------------------------------------------- */
 
 static struct {
 	const char *trust_path;
+	const char *rec_file; /* --recognition, or NULL */
+	const char *pol_file; /* --policy, or NULL */
 	int web_fd;          /* the --web directory, or -1 */
 	size_t max_body;
 	int quiet;
-	jcs_recognition *rec; /* for ?as and ?importance; read-only */
-	jcs_policy *pol;
-} srv = { NULL, -1, DEFAULT_MAX_BODY, 0, NULL, NULL };
+} srv = { NULL, NULL, NULL, -1, DEFAULT_MAX_BODY, 0 };
 
 /* ---- a growing output buffer ------------------------------------------- */
 
@@ -587,7 +606,7 @@ parse_lines(char *body, size_t len, struct item *items, size_t max,
  * n == 0: nothing (plain verification). */
 struct want {
 	jcs_requirement one;          /* for ?as */
-	const jcs_requirement *req;   /* &one, or a policy row (srv.pol) */
+	const jcs_requirement *req;   /* &one, or a policy row (tr->pol) */
 	size_t n;
 };
 
@@ -633,8 +652,8 @@ on_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
  * messages as jcstar verify's options. Returns 0, or -1 with err set (a
  * 400 answer). */
 static int
-want_parse(jcs_ctx *ctx, struct MHD_Connection *c, struct want *w,
-    char *err, size_t errlen)
+want_parse(jcs_ctx *ctx, const struct trust_ref *tr, struct MHD_Connection *c,
+    struct want *w, char *err, size_t errlen)
 {
 	struct query q;
 
@@ -651,7 +670,7 @@ want_parse(jcs_ctx *ctx, struct MHD_Connection *c, struct want *w,
 		return -1;
 	}
 	if (q.importance != NULL) {
-		if (jcs_policy_lookup(ctx, srv.pol, q.importance, &w->req,
+		if (jcs_policy_lookup(ctx, tr->pol, q.importance, &w->req,
 		    &w->n) == -1) {
 			snprintf(err, errlen, "importance: %s",
 			    jcs_ctx_message(ctx));
@@ -750,10 +769,10 @@ result_json(struct buf *b, jcs_ctx *ctx, const struct trust_ref *tr,
 /* Verifies every item into a {"results":[...],"summary":{...}} document.
  * Returns 0, or -1 when out of memory. */
 static int
-verify_items(struct buf *b, jcs_ctx *ctx, const struct want *w,
-    const struct item *items, size_t n, size_t *n_valid)
+verify_items(struct buf *b, jcs_ctx *ctx, const struct trust_ref *tr,
+    const struct want *w, const struct item *items, size_t n,
+    size_t *n_valid)
 {
-	struct trust_ref *tr;
 	jcs_verify_opts vo;
 	size_t valid = 0;
 
@@ -761,9 +780,8 @@ verify_items(struct buf *b, jcs_ctx *ctx, const struct want *w,
 	if (w->n > 0) {
 		vo.require = w->req;
 		vo.n_require = w->n;
-		vo.recognition = srv.rec;
+		vo.recognition = tr->rec;
 	}
-	tr = trust_get();
 	buf_puts(b, "{\"results\":[");
 	for (size_t i = 0; i < n && !b->oom; i++) {
 		if (i > 0)
@@ -774,7 +792,6 @@ verify_items(struct buf *b, jcs_ctx *ctx, const struct want *w,
 	}
 	buf_printf(b, "],\"summary\":{\"total\":%zu,\"valid\":%zu,"
 	    "\"invalid\":%zu}}\n", n, valid, n - valid);
-	trust_put(tr);
 	*n_valid = valid;
 	return b->oom ? -1 : 0;
 }
@@ -911,7 +928,8 @@ serve_healthz(struct MHD_Connection *c, const char *method, const char *url,
  * answer. */
 static enum MHD_Result
 verify_body(struct MHD_Connection *c, const char *method, const char *url,
-    struct req *rq, jcs_ctx *ctx, const struct want *w)
+    struct req *rq, jcs_ctx *ctx, const struct trust_ref *tr,
+    const struct want *w)
 {
 	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -946,7 +964,7 @@ verify_body(struct MHD_Connection *c, const char *method, const char *url,
 		    "request", MAX_PAYLOADS);
 		return reply_error(c, method, url, &rq->start, 413, msg, NULL);
 	}
-	if (verify_items(&b, ctx, w, items, n, &valid) == -1) {
+	if (verify_items(&b, ctx, tr, w, items, n, &valid) == -1) {
 		free(items);
 		free(b.p);
 		return reply_error(c, method, url, &rq->start, 500,
@@ -964,6 +982,7 @@ static enum MHD_Result
 serve_verify(struct MHD_Connection *c, const char *method, const char *url,
     struct req *rq)
 {
+	struct trust_ref *tr;
 	struct want w;
 	jcs_ctx *ctx;
 	char err[300];
@@ -971,10 +990,13 @@ serve_verify(struct MHD_Connection *c, const char *method, const char *url,
 
 	if ((ctx = cli_ctx_new()) == NULL)
 		return MHD_NO;
-	if (want_parse(ctx, c, &w, err, sizeof(err)) == -1)
+	/* one set of files for the whole request, whatever SIGHUP does */
+	tr = trust_get();
+	if (want_parse(ctx, tr, c, &w, err, sizeof(err)) == -1)
 		ret = reply_error(c, method, url, &rq->start, 400, err, NULL);
 	else
-		ret = verify_body(c, method, url, rq, ctx, &w);
+		ret = verify_body(c, method, url, rq, ctx, tr, &w);
+	trust_put(tr);
 	jcs_ctx_free(ctx);
 	return ret;
 }
@@ -1438,19 +1460,22 @@ bad:
 	return -1;
 }
 
-/* Loads the bundle again; on failure the old one stays. */
+/* Loads the bundle, recognition and policy files again; if one fails,
+ * the old ones all stay. */
 static void
 reload(jcs_ctx *ctx)
 {
-	struct trust_ref *r = trust_load(ctx, srv.trust_path);
+	const char *what;
+	struct trust_ref *r = trust_load(ctx, srv.trust_path, srv.rec_file,
+	    srv.pol_file, &what);
 	char t[32];
 
 	if (r == NULL) {
 		struct trust_ref *old = trust_get();
 
-		fprintf(stderr, "%s serve: reload of %s failed, still serving "
-		    "the bundle loaded at %s: %s\n", progname, srv.trust_path,
-		    jcs_time_format(old->loaded_at, t, sizeof(t)),
+		fprintf(stderr, "%s serve: reload failed, still serving "
+		    "the files loaded at %s: %s: %s\n", progname,
+		    jcs_time_format(old->loaded_at, t, sizeof(t)), what,
 		    jcs_ctx_error(ctx) != JCS_OK ? jcs_ctx_message(ctx) :
 		    "out of memory");
 		trust_put(old);
@@ -1458,8 +1483,9 @@ reload(jcs_ctx *ctx)
 	}
 	if (!srv.quiet)
 		fprintf(stderr, "%s serve: reloaded %s: %zu roots, %zu "
-		    "signers\n", progname, srv.trust_path, r->roots,
-		    r->signers);
+		    "signers; %zu recognition lines, %zu importances\n",
+		    progname, srv.trust_path, r->roots, r->signers,
+		    jcs_recognition_count(r->rec), jcs_policy_count(r->pol));
 	trust_install(r);
 }
 
@@ -1480,7 +1506,7 @@ cmd_serve(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *listen_spec = "127.0.0.1:8080", *web = NULL;
-	const char *rec_file = NULL, *pol_file = NULL;
+	const char *what;
 	struct MHD_Daemon *d = NULL;
 	struct trust_ref *first;
 	sigset_t sigs;
@@ -1502,10 +1528,10 @@ cmd_serve(int argc, char **argv)
 			web = optarg;
 			break;
 		case 'G':
-			rec_file = optarg;
+			srv.rec_file = optarg;
 			break;
 		case 'P':
-			pol_file = optarg;
+			srv.pol_file = optarg;
 			break;
 		case 'b':
 			if (parse_int(optarg, 1, MAX_MAX_BODY, &mb) == -1) {
@@ -1550,21 +1576,12 @@ cmd_serve(int argc, char **argv)
 		rc = fail_usage("serve: --trust BUNDLE is required");
 		goto done;
 	}
-	/* what ?as and ?importance decide with: read once, shared read-only
-	 * by every request */
-	if ((srv.rec = load_recognition(ctx, rec_file)) == NULL) {
-		fail_ctx(ctx, "--recognition");
-		goto done;
-	}
-	if ((srv.pol = load_policy(ctx, pol_file)) == NULL) {
-		fail_ctx(ctx, "--policy");
-		goto done;
-	}
-	if ((first = trust_load(ctx, srv.trust_path)) == NULL) {
+	if ((first = trust_load(ctx, srv.trust_path, srv.rec_file,
+	    srv.pol_file, &what)) == NULL) {
 		if (jcs_ctx_error(ctx) == JCS_OK)
 			fail_usage("out of memory");
 		else
-			fail_ctx(ctx, "--trust");
+			fail_ctx(ctx, what);
 		rc = EXIT_USAGE; /* a bad bundle is not a verdict */
 		goto done;
 	}
@@ -1653,10 +1670,7 @@ done:
 	if (srv.web_fd != -1)
 		close(srv.web_fd);
 	srv.web_fd = -1;
-	jcs_recognition_free(srv.rec);
-	jcs_policy_free(srv.pol);
-	srv.rec = NULL;
-	srv.pol = NULL;
+	srv.rec_file = srv.pol_file = NULL;
 	jcs_ctx_free(ctx);
 	return rc;
 }

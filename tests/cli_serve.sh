@@ -540,7 +540,8 @@ expect_out_contains '"status":"ok"'
 printf -- '-----BEGIN CERTIFICATE-----\ngarbage\n' >trust.pem
 kill -HUP "$SRV_PID"
 check "SIGHUP with a corrupt bundle: the error is logged" \
-    wait_log "reload of trust.pem failed, still serving"
+    wait_log "reload failed, still serving the files loaded at"
+check "... naming the option and the file" wait_log ": --trust: trust.pem"
 check "... the server still runs" kill -0 "$SRV_PID"
 check "... and gives the old bundle's verdicts (revoked)" \
     test "$(verdict_of "$VALID")" = revoked
@@ -548,6 +549,56 @@ check "... the forged label is still bad-signature" \
     test "$(verdict_of "$FORGED")" = bad-signature
 expect_rc 0 "... /healthz still answers" api "$BASE/healthz"
 expect_out_contains "HTTP 200"
+
+# ---- SIGHUP also reloads --recognition and --policy ----------------------
+
+stop_server
+"$J" trust export --ca ca -o trust.pem -q
+issue_ref ca hup.der >/dev/null 2>&1
+HUP=$("$J" payload --ca ca hup.der)
+cp "$REC" hup-rec.conf
+cp "$POL" hup-pol.conf
+check "a server with its own recognition and policy files" \
+    start_server --recognition hup-rec.conf --policy hup-pol.conf
+# decision_for QUERY: "met" or "not-met" for the new label
+decision_for() {
+	printf '%s\n' "$HUP" | "${CURL[@]}" -H 'Content-Type: text/plain' \
+	    --data-binary @- "$BASE/api/v1/verify?$1" |
+	    grep -o '"how":"[^"]*"\|"error":"[^"]*"' | head -n 1 | cut -d'"' -f4
+}
+wait_decision() {
+	local i
+	for i in $(seq 1 50); do
+		[ "$(decision_for "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+check "?as=psti: met through the acceptance line" \
+    test "$(decision_for as=psti)" = accepted
+decision_for importance=critical >hup-crit.txt
+check "?importance=critical: not in the policy yet (an error)" \
+    grep -q "defines no importance 'critical'" hup-crit.txt
+grep -v '^accept *psti:1 *jcstar' "$REC" >hup-rec.conf
+echo "critical jcstar:4" >>hup-pol.conf
+kill -HUP "$SRV_PID"
+check "after SIGHUP the acceptance line is gone" \
+    wait_decision as=psti not-met
+check "... and the new importance applies" \
+    wait_decision importance=critical not-met
+check "the reload names what it read" \
+    wait_log "recognition lines, 4 importances"
+echo "accept psti:1 nosuch:1 - broken" >>hup-rec.conf
+echo "critical jcstar:3" >>hup-pol.conf
+kill -HUP "$SRV_PID"
+check "SIGHUP with a bad recognition file: the error is logged" \
+    wait_log ": --recognition: hup-rec.conf:"
+check "... nothing of that reload applies (the bad policy neither)" \
+    test "$(grep -c 'reload failed' "$SRV_LOG")" = 1
+check "... the files loaded before still decide" \
+    test "$(decision_for as=psti)" = not-met
+check "... including the policy" \
+    test "$(decision_for importance=critical)" = not-met
 
 # ---- stop ----------------------------------------------------------------
 
