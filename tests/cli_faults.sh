@@ -139,4 +139,41 @@ expect_rc 0 "a label signed before the fault verifies" \
 expect_rc 0 "a label signed after it verifies" \
     "$J" verify --trust hsm-trust.pem out3/U003000.der
 
+# ---- the HSM token directory made unreadable in the middle of a batch ----
+# Root reads any file, so the batch runs without the capabilities that
+# let it (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH): mode 000 then stops it
+# as it stops any other user.
+NODAC=(setpriv --bounding-set -dac_override,-dac_read_search)
+"$J" register --ca hsm --reg-id R-4 "${REG[@]}" -q
+units u4.csv 1 3000
+mkdir out4
+"${NODAC[@]}" "$J" issue --ca hsm --reg-id R-4 --batch u4.csv \
+    --out-dir out4 > batch4.out 2> batch4.err &
+BATCH=$!
+BASE4=$(count hsm)
+for _ in $(seq 1 600); do
+	n=$(count hsm 2>/dev/null || echo 0)
+	[ "${n:-0}" -ge $((BASE4 + 300)) ] && break
+	kill -0 "$BATCH" 2>/dev/null || break
+	sleep 0.05
+done
+chmod 000 tokens
+wait "$BATCH"
+RC=$?
+chmod 700 tokens
+check "the batch stops with exit status 2 (got $RC)" test "$RC" -eq 2
+check "saying why: $(head -n 1 batch4.err | cut -c1-200)" \
+    grep -qiE "sign|token|pkcs11|key" batch4.err
+MID=$(($(count hsm) - BASE4))
+check "part of the batch was issued ($MID of 3000)" test "$MID" -lt 3000
+consistent hsm out4
+expect_rc 0 "with the directory readable again, the batch resumes" \
+    "${NODAC[@]}" "$J" issue --ca hsm --reg-id R-4 --batch u4.csv \
+    --out-dir out4
+check "every unit issued exactly once" \
+    test "$(($(count hsm) - BASE4))" -eq 3000
+consistent hsm out4
+expect_rc 0 "a label signed after the fault verifies" \
+    "$J" verify --trust hsm-trust.pem out4/U003000.der
+
 cli_summary
