@@ -51,7 +51,8 @@ void json_schemes(FILE *f, const jcs_ctx *ctx, const jcs_recognition *rec,
 /* Prints a verify decision as a JSON object. */
 void json_decision(FILE *f, const jcs_decision *d);
 /* jcstar show --ca DIR --serial S */
-int show_registered(const char *dir, const char *serial, int json);
+int show_registered(const char *dir, const char *serial, const char *reg_id,
+    int json);
 
 /* The verifier base URL for url-form payloads: base if given, else the one
  * of CA directory cadir (*ca_out then holds the open CA, to be freed).

@@ -479,10 +479,129 @@ show_record(void *arg, const jcs_record *r)
 	return 0;
 }
 
+struct reg_show {
+	const jcs_ctx *ctx;
+	int json;
+};
+
+/* Prints a registration and the basis of a simplified application. */
+static int
+show_registration(void *arg, const jcs_registration_record *g)
+{
+	const struct reg_show *s = arg;
+	char lv[96], blv[96], t[32];
+#define ROW "  %-17s %s\n"
+
+	jcs_level_text(s->ctx, g->scheme, g->level, lv, sizeof(lv));
+	if (g->basis_kind != NULL)
+		jcs_level_text(s->ctx, g->basis_scheme, g->basis_level, blv,
+		    sizeof(blv));
+	if (s->json) {
+		fputs("{\"reg_id\":", stdout);
+		json_str(stdout, g->reg_id);
+		printf(",\"scheme\":\"%s\",\"level\":%d,\"level_text\":",
+		    jcs_scheme_name(g->scheme), g->level);
+		json_str(stdout, lv);
+		fputs(",\"vendor\":", stdout);
+		json_str(stdout, g->vendor);
+		fputs(",\"product\":", stdout);
+		json_str(stdout, g->product);
+		fputs(",\"model\":", stdout);
+		json_str(stdout, g->model);
+		fputs(",\"lab\":", stdout);
+		json_str(stdout, g->lab);
+		fputs(",\"support_until\":", stdout);
+		json_str(stdout, g->support_until != 0 ? jcs_date_format(
+		    g->support_until, t, sizeof(t)) : NULL);
+		printf(",\"registered_at\":\"%s\"", jcs_time_format(
+		    g->created_at, t, sizeof(t)));
+		if (g->withdrawn_at != 0)
+			printf(",\"withdrawn_at\":\"%s\",\"reason\":\"%s\"",
+			    jcs_time_format(g->withdrawn_at, t, sizeof(t)),
+			    jcs_reason_name(g->withdrawn_reason));
+		printf(",\"labels\":%ld,\"revoked\":%ld,\"basis\":",
+		    g->labels, g->revoked);
+		if (g->basis_kind == NULL) {
+			fputs("null}\n", stdout);
+			return 0;
+		}
+		printf("{\"kind\":\"%s\",\"scheme\":\"%s\",\"level\":%d,"
+		    "\"level_text\":", g->basis_kind,
+		    jcs_scheme_name(g->basis_scheme), g->basis_level);
+		json_str(stdout, blv);
+		fputs(",\"serial\":", stdout);
+		json_str(stdout, g->basis_serial);
+		fputs(",\"issuer_key_id\":", stdout);
+		json_str(stdout, g->basis_issuer);
+		fputs(",\"summary\":", stdout);
+		json_str(stdout, g->basis_summary);
+		fputs(",\"recognition\":", stdout);
+		json_str(stdout, g->basis_recognition);
+		printf(",\"recorded_at\":\"%s\",\"size\":%zu}}\n",
+		    jcs_time_format(g->basis_recorded_at, t, sizeof(t)),
+		    g->basis_content_len);
+		return 0;
+	}
+	printf("registration %s: %s, %s\n", g->reg_id, lv,
+	    g->withdrawn_at != 0 ? "withdrawn" : "active");
+	printf(ROW, "vendor", g->vendor);
+	printf(ROW, "product", g->product);
+	printf(ROW, "model", g->model);
+	printf(ROW, "assessment", g->lab != NULL ? g->lab : "self-declared");
+	if (g->support_until != 0)
+		printf(ROW, "support until", jcs_date_format(g->support_until,
+		    t, sizeof(t)));
+	printf(ROW, "registered", jcs_time_format(g->created_at, t,
+	    sizeof(t)));
+	if (g->withdrawn_at != 0)
+		printf("  %-17s %s (%s)\n", "withdrawn", jcs_time_format(
+		    g->withdrawn_at, t, sizeof(t)),
+		    jcs_reason_name(g->withdrawn_reason));
+	printf("  %-17s %ld issued, %ld revoked\n", "labels", g->labels,
+	    g->revoked);
+	if (g->basis_kind == NULL) {
+		printf(ROW, "application", "full (no basis)");
+		return 0;
+	}
+	printf("  %-17s simplified, on a %s %s\n", "application", blv,
+	    strcmp(g->basis_kind, "label") == 0 ? "label" : "statement");
+	if (g->basis_serial != NULL)
+		printf("  %-17s serial %s, issuer key %s\n", "basis label",
+		    g->basis_serial, g->basis_issuer != NULL ?
+		    g->basis_issuer : "-");
+	printf(ROW, "basis checked", g->basis_summary);
+	printf(ROW, "allowed by", g->basis_recognition);
+	printf(ROW, "basis recorded", jcs_time_format(g->basis_recorded_at,
+	    t, sizeof(t)));
+	if (strcmp(g->basis_kind, "statement") == 0) {
+		/* the applicant's text: its lines indented, other control
+		 * characters shown as '?' (never sent to the terminal) */
+		printf("  %-17s ", "statement");
+		for (size_t i = 0; i < g->basis_content_len; i++) {
+			unsigned char ch = g->basis_content[i];
+
+			if (ch == '\n' && i + 1 < g->basis_content_len)
+				printf("\n  %-17s ", "");
+			else if (ch == '\t' || ch >= 0x20) {
+				if (ch != 0x7f)
+					putchar(ch);
+				else
+					putchar('?');
+			} else if (ch != '\n' && ch != '\r')
+				putchar('?');
+		}
+		putchar('\n');
+	}
+	return 0;
+#undef ROW
+}
+
 int
-show_registered(const char *dir, const char *serial, int json)
+show_registered(const char *dir, const char *serial, const char *reg_id,
+    int json)
 {
 	jcs_ctx *ctx = cli_ctx_new();
+	struct reg_show s = { ctx, json };
 	jcs_ca *ca;
 	int rc = EXIT_VALID;
 
@@ -490,7 +609,11 @@ show_registered(const char *dir, const char *serial, int json)
 		return fail_usage("out of memory");
 	if ((ca = jcs_ca_open(ctx, dir, NULL)) == NULL)
 		rc = fail_ctx(ctx, dir);
-	else if (jcs_ca_find(ctx, ca, serial, json ? print_record :
+	else if (reg_id != NULL) {
+		if (jcs_ca_find_registration(ctx, ca, reg_id,
+		    show_registration, &s) == -1)
+			rc = fail_ctx(ctx, "show");
+	} else if (jcs_ca_find(ctx, ca, serial, json ? print_record :
 	    show_record, json ? (void *)&json : (void *)ctx) == -1)
 		rc = fail_ctx(ctx, "show");
 	if (rc == EXIT_INVALID && jcs_ctx_error(ctx) == JCS_ERR_NOT_FOUND)

@@ -7,6 +7,7 @@
 static const char help[] =
 "usage: jcstar show [--json] LABEL...\n"
 "       jcstar show --ca DIR --serial S [--json]\n"
+"       jcstar show --ca DIR --reg-id ID [--json]\n"
 "\n"
 "Print the fields of each label file (DER or PEM; - reads stdin). This\n"
 "only decodes the label (strict DER): it does NOT verify the signature or\n"
@@ -16,7 +17,11 @@ static const char help[] =
 "  -h, --help  this help\n"
 "\n"
 "With --ca and --serial, show the registry's record of a label the CA\n"
-"issued (status, revocation) and the label itself.\n"
+"issued (status, revocation) and the label itself. With --ca and\n"
+"--reg-id, show a registration: the product, its status, how many labels\n"
+"were issued and revoked, and for a simplified application its basis (the\n"
+"label or statement it rests on and the recognition line that allowed\n"
+"it).\n"
 "\n"
 "Exit status: 0 all decoded, 1 a label is malformed, 2 usage or I/O error.\n";
 
@@ -27,11 +32,12 @@ cmd_show(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "ca", required_argument, NULL, 'c' },
 		{ "serial", required_argument, NULL, 's' },
+		{ "reg-id", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	jcs_ctx *ctx;
-	const char *cadir = NULL, *serial = NULL;
+	const char *cadir = NULL, *serial = NULL, *reg_id = NULL;
 	int c, json = 0, rc = EXIT_VALID;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -45,17 +51,22 @@ cmd_show(int argc, char **argv)
 		case 's':
 			serial = optarg;
 			break;
+		case 'r':
+			reg_id = optarg;
+			break;
 		case 'h':
 			return print_help(help);
 		default:
 			return usage_error(help);
 		}
 	}
-	if (cadir != NULL || serial != NULL) {
-		if (cadir == NULL || serial == NULL || optind != argc)
-			return fail_usage("show: --ca DIR and --serial S go "
-			    "together, without label files");
-		return show_registered(cadir, serial, json);
+	if (cadir != NULL || serial != NULL || reg_id != NULL) {
+		if (cadir == NULL || (serial == NULL) == (reg_id == NULL) ||
+		    optind != argc)
+			return fail_usage("show: --ca DIR goes with --serial S "
+			    "or --reg-id ID (one of them), without label "
+			    "files");
+		return show_registered(cadir, serial, reg_id, json);
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "%s show: no label file given\n", progname);

@@ -995,6 +995,36 @@ long jcs_ca_list(jcs_ctx *ctx, jcs_ca *ca, const char *reg_id, int status,
 int jcs_ca_find(jcs_ctx *ctx, jcs_ca *ca, const char *serial_hex,
     jcs_record_cb cb, void *arg);
 
+/* One registration, as the registry knows it. Strings and content are
+ * valid only during the callback. */
+typedef struct jcs_registration_record {
+	const char *reg_id;
+	int scheme, level;
+	const char *vendor, *product, *model;
+	const char *lab;            /* NULL = self-declared */
+	time_t support_until;       /* 0 = not stated */
+	time_t created_at;
+	time_t withdrawn_at;        /* 0 = not withdrawn */
+	int withdrawn_reason;       /* JCS_REASON_*, if withdrawn */
+	long labels, revoked;       /* labels issued from it; of them revoked */
+	/* the basis of a simplified application; basis_kind NULL for a full
+	 * application (docs/SCHEMES.md) */
+	const char *basis_kind;     /* "label" or "statement" */
+	int basis_scheme, basis_level;
+	const char *basis_serial;   /* a label's serial (hex), else NULL */
+	const char *basis_issuer;   /* a label's issuer key id (hex), else NULL */
+	const char *basis_summary;  /* what was checked */
+	const char *basis_recognition; /* FILE:LINE: basis of the line */
+	time_t basis_recorded_at;
+	const uint8_t *basis_content; /* the label's DER, or the statement */
+	size_t basis_content_len;
+} jcs_registration_record;
+
+/* Looks up one registration by id: calls cb(arg, record) and returns 0,
+ * or returns -1 (JCS_ERR_NOT_FOUND, JCS_ERR_REGISTRY). */
+int jcs_ca_find_registration(jcs_ctx *ctx, jcs_ca *ca, const char *reg_id,
+    int (*cb)(void *arg, const jcs_registration_record *rec), void *arg);
+
 /* Revokes one label (serial_hex) or a whole registration (reg_id: every
  * label issued from it, and no new ones). Exactly one of the two is given.
  * Returns the number of labels newly revoked, or -1. */

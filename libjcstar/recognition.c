@@ -865,11 +865,19 @@ jcs_basis_from_statement(jcs_ctx *ctx, int scheme, int level,
 		    "bytes (at most %d)", len, BASIS_MAX_STATEMENT);
 		return NULL;
 	}
-	if (memchr(text, '\0', len) != NULL ||
-	    jcs_utf8_check(text, len, &bad) == -1) {
-		jcs_fail(ctx, JCS_ERR_INVALID_ARG, "the basis statement is not "
-		    "UTF-8 text");
-		return NULL;
+	/* lines of UTF-8 text: tabs and line ends are the only control
+	 * characters */
+	for (size_t i = 0, start = 0; i <= len; i++) {
+		if (i < len && text[i] != '\n' && text[i] != '\r' &&
+		    text[i] != '\t')
+			continue;
+		if (jcs_utf8_check(text + start, i - start, &bad) == -1) {
+			jcs_fail(ctx, JCS_ERR_INVALID_ARG, "the basis statement "
+			    "is not UTF-8 text (byte %zu: a control character "
+			    "or a bad sequence)", start + bad + 1);
+			return NULL;
+		}
+		start = i + 1;
 	}
 	if ((b = calloc(1, sizeof(*b))) == NULL ||
 	    (b->content = malloc(len)) == NULL) {

@@ -1153,6 +1153,72 @@ jcs_ca_find(jcs_ctx *ctx, jcs_ca *ca, const char *serial_hex,
 	return db_fail(ctx, r, "cannot read the registry");
 }
 
+int
+jcs_ca_find_registration(jcs_ctx *ctx, jcs_ca *ca, const char *reg_id,
+    int (*cb)(void *arg, const jcs_registration_record *rec), void *arg)
+{
+	struct jcs_registry *r = reg_of(ctx, ca);
+	jcs_registration_record rec;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (r == NULL)
+		return -1;
+	if (reg_id == NULL || cb == NULL)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
+		    "no registration id given");
+	if ((st = prep(ctx, r, "SELECT g.reg_id, g.scheme, g.level, g.vendor, "
+	    "g.product, g.model, g.lab, g.support_until, g.created_at, "
+	    "g.withdrawn_at, g.withdrawn_reason, "
+	    "(SELECT count(*) FROM labels WHERE reg_id = g.reg_id), "
+	    "(SELECT count(*) FROM labels WHERE reg_id = g.reg_id AND "
+	    "revoked_at IS NOT NULL), "
+	    "b.kind, b.scheme, b.level, b.serial, b.issuer, b.summary, "
+	    "b.recognition, b.recorded_at, b.content "
+	    "FROM registrations g LEFT JOIN bases b ON b.reg_id = g.reg_id "
+	    "WHERE g.reg_id = ?")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, reg_id, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		if (rc == SQLITE_DONE)
+			return jcs_fail(ctx, JCS_ERR_NOT_FOUND, "no "
+			    "registration '%s' in this CA's registry", reg_id);
+		return db_fail(ctx, r, "cannot read the registry");
+	}
+	memset(&rec, 0, sizeof(rec));
+	rec.reg_id = (const char *)sqlite3_column_text(st, 0);
+	rec.scheme = sqlite3_column_int(st, 1);
+	rec.level = sqlite3_column_int(st, 2);
+	rec.vendor = (const char *)sqlite3_column_text(st, 3);
+	rec.product = (const char *)sqlite3_column_text(st, 4);
+	rec.model = (const char *)sqlite3_column_text(st, 5);
+	rec.lab = (const char *)sqlite3_column_text(st, 6);
+	rec.support_until = (time_t)sqlite3_column_int64(st, 7);
+	rec.created_at = (time_t)sqlite3_column_int64(st, 8);
+	rec.withdrawn_at = (time_t)sqlite3_column_int64(st, 9);
+	rec.withdrawn_reason = sqlite3_column_int(st, 10);
+	rec.labels = (long)sqlite3_column_int64(st, 11);
+	rec.revoked = (long)sqlite3_column_int64(st, 12);
+	rec.basis_kind = (const char *)sqlite3_column_text(st, 13);
+	if (rec.basis_kind != NULL) {
+		rec.basis_scheme = sqlite3_column_int(st, 14);
+		rec.basis_level = sqlite3_column_int(st, 15);
+		rec.basis_serial = (const char *)sqlite3_column_text(st, 16);
+		rec.basis_issuer = (const char *)sqlite3_column_text(st, 17);
+		rec.basis_summary = (const char *)sqlite3_column_text(st, 18);
+		rec.basis_recognition =
+		    (const char *)sqlite3_column_text(st, 19);
+		rec.basis_recorded_at = (time_t)sqlite3_column_int64(st, 20);
+		rec.basis_content = sqlite3_column_blob(st, 21);
+		rec.basis_content_len = (size_t)sqlite3_column_bytes(st, 21);
+	}
+	cb(arg, &rec);
+	sqlite3_finalize(st);
+	jcs_ok(ctx);
+	return 0;
+}
+
 /* ---- revocation ---- */
 
 long

@@ -272,6 +272,44 @@ expect_err_contains "unknown scheme 'jpstar' for --basis-scheme"
 expect_rc 1 "a basis that is garbage for --basis-trust" \
     "${R[@]}" --reg-id JP-13 --basis "hello" --basis-trust sg.pem
 expect_err_contains "basis label:"
+expect_rc 0 "show --reg-id: a registration on a label basis" \
+    "$J" show --ca ca --reg-id JP-1
+expect_out_contains "registration JP-1: JC-STAR ★1, active"
+expect_out_contains "application       simplified, on a CLS level 1 label"
+expect_out_contains "basis label       serial $("$J" show --json sg1.der | grep -o '"serial":"[^"]*"' | cut -d'"' -f4)"
+expect_out_contains "allowed by        $REC:$L_JCSTAR_CLS:"
+expect_out_contains "labels            1 issued, 0 revoked"
+expect_rc 0 "... its JSON" "$J" show --ca ca --reg-id JP-1 --json
+expect_out_contains '"basis":{"kind":"label","scheme":"cls","level":1,'
+check "... which is one valid JSON document" \
+    python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$W/.out"
+printf 'Statement of compliance\nline two\n' > soc.txt
+expect_rc 0 "a statement of two lines" \
+    "${R[@]}" --reg-id ST-1 --basis soc.txt --basis-scheme psti
+printf 'x \033[31mred\n' > esc.txt
+expect_rc 2 "a statement with an escape character is refused" \
+    "${R[@]}" --reg-id ST-2 --basis esc.txt --basis-scheme psti
+expect_err_contains "not UTF-8 text"
+expect_rc 0 "show --reg-id: a registration on a statement" \
+    "$J" show --ca ca --reg-id ST-1
+expect_out_contains "application       simplified, on a PSTI compliant statement"
+expect_out_contains "statement         Statement of compliance"
+expect_out_contains "                    line two"
+sqlite3 ca/registry.db "UPDATE bases SET content = CAST(X'6c696e65201b5b33316d726564' AS TEXT) WHERE reg_id = 'ST-1'"
+expect_rc 0 "show --reg-id: an escape put into the registry behind its back" \
+    "$J" show --ca ca --reg-id ST-1
+expect_out_contains "statement         line ?[31mred"
+check "... does not reach the terminal" \
+    sh -c "! grep -q \"\$(printf '\\033')\" '$W/.out'"
+expect_rc 0 "show --reg-id: a full application" \
+    "$J" show --ca ca --reg-id C3 --json
+expect_out_contains '"basis":null'
+expect_rc 2 "show --reg-id of an unknown registration" \
+    "$J" show --ca ca --reg-id NOPE
+expect_err_contains "no registration 'NOPE' in this CA's registry"
+expect_rc 2 "show with both --serial and --reg-id" \
+    "$J" show --ca ca --reg-id JP-1 --serial 01
+expect_err_contains "--serial S or --reg-id ID (one of them)"
 expect_true "refused applications left no registration" \
     test "$(sqlite3 ca/registry.db "SELECT count(*) FROM registrations WHERE reg_id LIKE 'JP-%'")" = 3
 
