@@ -799,6 +799,36 @@ count_rows(const char *ca_dir, const char *sql)
 	return n;
 }
 
+/* What jcs_ca_find_registration gave, copied out of the callback. */
+struct got {
+	char reg_id[40], basis_kind[16], basis_recognition[600];
+	char statement[64];
+	int scheme, basis_scheme, basis_level;
+	long labels;
+};
+
+static int
+got_reg(void *arg, const jcs_registration_record *r)
+{
+	struct got *g = arg;
+
+	memset(g, 0, sizeof(*g));
+	snprintf(g->reg_id, sizeof(g->reg_id), "%s", r->reg_id);
+	snprintf(g->basis_kind, sizeof(g->basis_kind), "%s",
+	    r->basis_kind != NULL ? r->basis_kind : "");
+	snprintf(g->basis_recognition, sizeof(g->basis_recognition), "%s",
+	    r->basis_recognition != NULL ? r->basis_recognition : "");
+	if (r->basis_kind != NULL && strcmp(r->basis_kind, "statement") == 0)
+		snprintf(g->statement, sizeof(g->statement), "%.*s",
+		    (int)r->basis_content_len,
+		    (const char *)r->basis_content);
+	g->scheme = r->scheme;
+	g->basis_scheme = r->basis_scheme;
+	g->basis_level = r->basis_level;
+	g->labels = r->labels;
+	return 0;
+}
+
 static void
 test_simplified_application(void **state)
 {
@@ -808,7 +838,8 @@ test_simplified_application(void **state)
 	jcs_label_fields f = tu_ref_fields();
 	jcs_issue_opts o;
 	jcs_registration reg;
-	jcs_basis *b, *stmt;
+	jcs_basis *b, *b2, *stmt;
+	struct got g;
 	jcs_trust *sgt, *jpt;
 	jcs_label *cls1, *cls2;
 	const uint8_t *der;
@@ -901,6 +932,32 @@ test_simplified_application(void **state)
 	assert_null(jcs_basis_from_statement(ctx, JCS_SCHEME_PSTI, 1,
 	    "a\xff", 2));
 	assert_msg(ctx, "not UTF-8");
+	assert_null(jcs_basis_from_statement(ctx, JCS_SCHEME_PSTI, 1,
+	    "line 1\nline \x1b[2", 15));
+	assert_msg(ctx, "(byte 13: a control character");
+	/* several lines (and tabs) are text */
+	b2 = jcs_basis_from_statement(ctx, JCS_SCHEME_PSTI, 1,
+	    "line 1\r\n\tline 2\n", 16);
+	assert_non_null(b2);
+	jcs_basis_free(b2);
+	/* the registry gives the registrations back, with their bases */
+	assert_int_equal(jcs_ca_find_registration(ctx, jp, "JP-1", got_reg,
+	    &g), 0);
+	assert_string_equal(g.reg_id, "JP-1");
+	assert_int_equal(g.scheme, JCS_SCHEME_JCSTAR);
+	assert_string_equal(g.basis_kind, "label");
+	assert_int_equal(g.basis_scheme, JCS_SCHEME_CLS);
+	assert_int_equal(g.basis_level, 1);
+	assert_non_null(strstr(g.basis_recognition, "Japan-Singapore"));
+	assert_int_equal(g.labels, 0);
+	assert_int_equal(jcs_ca_find_registration(ctx, jp, "JP-3", got_reg,
+	    &g), 0);
+	assert_string_equal(g.basis_kind, "statement");
+	assert_int_equal(g.basis_scheme, JCS_SCHEME_PSTI);
+	assert_string_equal(g.statement, "Statement of compliance SoC-1");
+	assert_int_equal(jcs_ca_find_registration(ctx, jp, "JP-2", got_reg,
+	    &g), -1);
+	assert_err(ctx, JCS_ERR_NOT_FOUND);
 	/* two registrations rest on a basis, recorded with the line */
 	snprintf(jpdir, sizeof(jpdir), "%s/jp", tmp);
 	jcs_ca_free(jp);
