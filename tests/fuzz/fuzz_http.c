@@ -23,20 +23,20 @@ setup(void)
 {
 	jcs_ctx *ctx = cli_ctx_new();
 	struct trust_ref *t;
+	const char *what;
 	char path[4096];
 	const char *top = getenv("JCSTAR_TOP");
 
 	if (top == NULL)
 		top = ".";
 	snprintf(path, sizeof(path), "%s/tests/vectors/trust-p256.pem", top);
-	if (ctx == NULL || (t = trust_load(ctx, path)) == NULL)
+	/* the bundle with the default recognition and policy files */
+	if (ctx == NULL || (t = trust_load(ctx, path, NULL, NULL, &what)) ==
+	    NULL)
 		abort();
 	trust_install(t);
 	srv.trust_path = "trust-p256.pem";
 	srv.quiet = 1;
-	if ((srv.rec = load_recognition(ctx, NULL)) == NULL ||
-	    (srv.pol = load_policy(ctx, NULL)) == NULL)
-		abort();
 	snprintf(path, sizeof(path), "%s/web", top);
 	srv.web_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	jcs_ctx_free(ctx);
