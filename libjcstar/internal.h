@@ -332,6 +332,11 @@ struct jcs_basis {
 	char summary[400];
 };
 
+/* qr.c */
+/* The code's modules, width * width bytes row by row, 1 for dark, 0 for
+ * light; valid until jcs_qr_free(qr). */
+const uint8_t *jcs_qr_modules(const jcs_qr *qr);
+
 /* pngwrite.c */
 /* An image for jcs_png_write_flat: h rows of w bytes at px, each byte
  * written as sample[byte] in depth bits (1, 2, 4 or 8): a grey level, or,
@@ -343,13 +348,32 @@ typedef struct jcs_png_image {
 	int npal;              /* 0: greyscale */
 	uint8_t pal[256][3];   /* r, g, b */
 	uint32_t ppm;          /* pHYs, pixels per metre; 0: none */
+	/* for a keep: the pixels of the image last written with it, as they
+	 * were then (where this image's agree, its rows are not packed
+	 * again), or NULL */
+	const uint8_t *was;
 } jcs_png_image;
 
+/* What the writer keeps of one image for the next (a batch's labels
+ * differ in a few places): its filtered rows and where its deflate symbols
+ * start. */
+typedef struct jcs_png_keep jcs_png_keep;
+
+/* Returns an empty keep, or NULL when out of memory. */
+jcs_png_keep *jcs_png_keep_new(void);
+/* Frees it and what it holds. NULL is a no-op. */
+void jcs_png_keep_free(jcs_png_keep *k);
+/* Returns the bytes it holds (0 for NULL). */
+size_t jcs_png_keep_size(const jcs_png_keep *k);
+
 /* Encodes img as a PNG file (no interlace, filter None, one IDAT deflated
- * with the fixed codes: fast for flat artwork whose rows repeat). Sets
- * *out (for free()) and *outlen. Returns 0, or -1 when out of memory or img
- * is not valid (size, depth, palette, or a row over 32767 bytes). */
-int jcs_png_write_flat(const jcs_png_image *img, uint8_t **out,
-    size_t *outlen);
+ * with the fixed codes: fast for flat artwork whose rows repeat). With
+ * keep (else NULL), the deflated rows of the image written before with it
+ * are reused where this image's agree, and this image is kept instead: the
+ * file is the same byte for byte either way. Sets *out (for free()) and
+ * *outlen. Returns 0, or -1 when out of memory or img is not valid (size,
+ * depth, palette, or a row over 32767 bytes). */
+int jcs_png_write_flat(const jcs_png_image *img, jcs_png_keep *keep,
+    uint8_t **out, size_t *outlen);
 
 #endif

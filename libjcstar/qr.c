@@ -126,6 +126,12 @@ jcs_qr_width(const jcs_qr *qr)
 	return qr != NULL ? qr->width : 0;
 }
 
+const uint8_t *
+jcs_qr_modules(const jcs_qr *qr)
+{
+	return qr->dark;
+}
+
 int
 jcs_qr_module(const jcs_qr *qr, int x, int y)
 {

@@ -15,9 +15,16 @@
  * FreeType faces, the glyphs FreeType rasterised (keyed by face, glyph,
  * size, dpi and sub-pixel offset: a kept glyph is the very bitmap FreeType
  * would make again), each text element's last drawing (keyed by its
- * expanded text and the dpi) and its canvas. The output is the same, byte
- * for byte, as with a template loaded for one render. The PNG is written
- * by pngwrite.c, which knows that such artwork's rows repeat.
+ * expanded text and the dpi) and the pixels it blended it onto and made of
+ * them (drawn again by copying when the canvas under it and the palette are
+ * as they were), its canvas, and the last PNG's canvas and rows. The output
+ * is the same, byte for byte, as with a template loaded for one render. The
+ * PNG is written by pngwrite.c, which knows that such artwork's rows repeat
+ * and, given the last label's canvas, deflates again only where this one
+ * differs: consecutive labels of a batch differ in their QR code and a line
+ * or two. What is left of a label's time is mostly libqrencode's (its
+ * choice of mask, which the standard requires and its public API does not
+ * let a caller skip).
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -117,6 +124,22 @@ struct textcache {
 	size_t n;
 	uint32_t *off;       /* n offsets into the canvas */
 	uint8_t *lv;         /* n levels */
+	struct blend *last;  /* its last blend, or NULL */
+};
+
+/* A text's last blend onto the canvas: per canvas row that it touches,
+ * the pixels from its first to its last (ns spans, np pixels) as they were
+ * under it and after, and the palette before and after. Blending is a
+ * function of those pixels and that palette, so when they are as they were
+ * the blend is these copies (the label's other lines, over the same
+ * background, are each a copy). */
+struct blend {
+	int ok;
+	size_t ns, np;
+	uint32_t *soff, *slen;
+	uint8_t *under, *after;
+	int npal0, npal1;
+	jcs_rgb pal0[256], pal1[256];
 };
 
 struct jcs_render_cache {
@@ -127,6 +150,12 @@ struct jcs_render_cache {
 	struct textcache tc[JCS_TMPL_MAX_ELEMENTS];
 	uint8_t *px, *cov;   /* the canvas, a text's coverage mask */
 	size_t px_cap, cov_cap;
+	/* the last PNG written (its rows in png, its canvas in was, of w x h
+	 * pixels; w 0: none), for the next */
+	jcs_png_keep *png;
+	uint8_t *was;
+	size_t was_cap;
+	int was_w, was_h;
 };
 
 static void
@@ -232,6 +261,13 @@ textcache_free(struct textcache *tc)
 	free(tc->text);
 	free(tc->off);
 	free(tc->lv);
+	if (tc->last != NULL) {
+		free(tc->last->soff);
+		free(tc->last->slen);
+		free(tc->last->under);
+		free(tc->last->after);
+		free(tc->last);
+	}
 	memset(tc, 0, sizeof(*tc));
 }
 
@@ -245,6 +281,12 @@ cache_empty(jcs_render_cache *rc)
 	for (size_t i = 0; i < JCS_TMPL_MAX_ELEMENTS; i++)
 		textcache_free(&rc->tc[i]);
 	fontset_free(&rc->fs);
+	jcs_png_keep_free(rc->png);
+	rc->png = NULL;
+	free(rc->was);
+	rc->was = NULL;
+	rc->was_cap = 0;
+	rc->was_w = rc->was_h = 0;
 	free(rc->px);
 	free(rc->cov);
 	rc->px = rc->cov = NULL;
@@ -267,8 +309,18 @@ cache_trim(jcs_render_cache *rc)
 		rc->cov_cap = 0;
 	}
 	for (size_t i = 0; i < JCS_TMPL_MAX_ELEMENTS; i++)
-		if (rc->tc[i].n > (size_t)KEEP_MAX / 5)
+		if (rc->tc[i].n > (size_t)KEEP_MAX / 5 || (rc->tc[i].last !=
+		    NULL && rc->tc[i].last->np > (size_t)KEEP_MAX / 2))
 			textcache_free(&rc->tc[i]);
+	if (jcs_png_keep_size(rc->png) > (size_t)KEEP_MAX ||
+	    rc->was_cap > (size_t)KEEP_MAX) {
+		jcs_png_keep_free(rc->png);
+		rc->png = NULL;
+		free(rc->was);
+		rc->was = NULL;
+		rc->was_cap = 0;
+		rc->was_w = rc->was_h = 0;
+	}
 }
 
 void
@@ -816,6 +868,81 @@ blend_levels(struct canvas *cv, const struct textcache *tc, jcs_rgb ink,
 	return 0;
 }
 
+/* Does tc's last blend again if the canvas under it and the palette are
+ * as they were then. Returns 1 if it did, else 0. */
+static int
+blend_again(struct canvas *cv, const struct textcache *tc)
+{
+	const struct blend *b = tc->last;
+	size_t k = 0;
+
+	if (b == NULL || !b->ok || cv->npal != b->npal0 ||
+	    memcmp(cv->pal, b->pal0, (size_t)b->npal0 * sizeof(jcs_rgb)) != 0)
+		return 0;
+	for (size_t i = 0; i < b->ns; k += b->slen[i], i++)
+		if (memcmp(cv->px + b->soff[i], b->under + k, b->slen[i]) != 0)
+			return 0;
+	for (size_t i = 0, at = 0; i < b->ns; at += b->slen[i], i++)
+		memcpy(cv->px + b->soff[i], b->after + at, b->slen[i]);
+	memcpy(cv->pal, b->pal1, (size_t)b->npal1 * sizeof(jcs_rgb));
+	cv->npal = b->npal1;
+	return 1;
+}
+
+/* Keeps what is under tc's pixels (after 0) before its blend, or (after 1)
+ * what the blend made of them. Out of memory, nothing is kept. */
+static void
+blend_keep(struct canvas *cv, struct textcache *tc, int after)
+{
+	struct blend *b = tc->last;
+
+	if (!after) {
+		size_t ns = 0;
+
+		if (b == NULL && (b = tc->last = calloc(1, sizeof(*b))) == NULL)
+			return;
+		b->ok = 0;
+		/* the spans: per canvas row, first to last pixel */
+		free(b->soff);
+		free(b->slen);
+		free(b->under);
+		free(b->after);
+		b->soff = b->slen = NULL;
+		b->under = b->after = NULL;
+		for (size_t k = 0; k < tc->n; k++)
+			if (k == 0 || tc->off[k] / (uint32_t)cv->w !=
+			    tc->off[k - 1] / (uint32_t)cv->w)
+				ns++;
+		if ((b->soff = malloc((ns + 1) * sizeof(*b->soff))) == NULL ||
+		    (b->slen = malloc((ns + 1) * sizeof(*b->slen))) == NULL)
+			return;
+		b->ns = b->np = 0;
+		for (size_t k = 0; k < tc->n; k++) {
+			if (k == 0 || tc->off[k] / (uint32_t)cv->w !=
+			    tc->off[k - 1] / (uint32_t)cv->w)
+				b->soff[b->ns++] = tc->off[k];
+			b->slen[b->ns - 1] = tc->off[k] - b->soff[b->ns - 1] + 1;
+		}
+		for (size_t i = 0; i < b->ns; i++)
+			b->np += b->slen[i];
+		if ((b->under = malloc(b->np + 1)) == NULL ||
+		    (b->after = malloc(b->np + 1)) == NULL)
+			return;
+		for (size_t i = 0, at = 0; i < b->ns; at += b->slen[i], i++)
+			memcpy(b->under + at, cv->px + b->soff[i], b->slen[i]);
+		b->npal0 = cv->npal;
+		memcpy(b->pal0, cv->pal, (size_t)cv->npal * sizeof(jcs_rgb));
+		return;
+	}
+	if (b == NULL || b->after == NULL)
+		return;
+	for (size_t i = 0, at = 0; i < b->ns; at += b->slen[i], i++)
+		memcpy(b->after + at, cv->px + b->soff[i], b->slen[i]);
+	b->npal1 = cv->npal;
+	memcpy(b->pal1, cv->pal, (size_t)cv->npal * sizeof(jcs_rgb));
+	b->ok = 1;
+}
+
 /* Sets *out to glyph g rasterised at pt64 and dpi with the sub-pixel
  * offset d: from the cache, else by FreeType (then kept). *out is valid
  * until the next call. */
@@ -878,10 +1005,15 @@ rasterise_text(jcs_ctx *ctx, jcs_render_cache *rc, struct textcache *tc,
 	long pad = iround(lo->size * ppmm) + 2;
 	struct mask mk;
 	size_t n;
+	uint8_t level[256];
 
+	for (unsigned c = 0; c < 256; c++)
+		level[c] = (uint8_t)((c * AA_LEVELS + 127) / 255);
 	free(tc->text);
 	tc->text = NULL;
 	tc->n = 0;
+	if (tc->last != NULL)
+		tc->last->ok = 0;
 	/* the line's box, with an em around it for overhanging glyphs */
 	mk.x0 = (long)ifloor(pen) - pad;
 	mk.y0 = (long)ifloor(by - lo->asc * lo->size * ppmm) - pad;
@@ -922,8 +1054,7 @@ rasterise_text(jcs_ctx *ctx, jcs_render_cache *rc, struct textcache *tc,
 				continue;
 			for (long mx = mk.bx0; mx < mk.bx1; mx++) {
 				long x = mk.x0 + mx;
-				unsigned q = (mk.cov[my * mk.w + mx] *
-				    AA_LEVELS + 127) / 255;
+				unsigned q = level[mk.cov[my * mk.w + mx]];
 
 				if (q == 0 || x < 0 || x >= cv->w)
 					continue;
@@ -961,9 +1092,13 @@ draw_text(jcs_ctx *ctx, jcs_render_cache *rc, struct canvas *cv,
 	    strcmp(tc->text, lo->text) != 0) &&
 	    rasterise_text(ctx, rc, tc, cv, t, e, lo, dpi) == -1)
 		return -1;
+	if (blend_again(cv, tc))
+		return 0;
+	blend_keep(cv, tc, 0);
 	if (blend_levels(cv, tc, e->color, ink) == -1)
 		return elfail(ctx, t, e->line, JCS_ERR_TEMPLATE, "the artwork "
 		    "needs more than 256 colours: use fewer colours");
+	blend_keep(cv, tc, 1);
 	return 0;
 }
 
@@ -1094,17 +1229,44 @@ jcs_render_png(jcs_ctx *ctx, const jcs_template *t, const jcs_label *label,
 	}
 	for (int y = 0, n = jcs_qr_width(j.qr); y < n; y++) {
 		uint8_t *top = cv.px + (size_t)(oy + y * m) * (size_t)w;
+		const uint8_t *row = jcs_qr_modules(j.qr) + (size_t)y * (size_t)n;
 
-		for (int x = 0; x < n; x++)
-			if (jcs_qr_module(j.qr, x, y))
-				memset(top + ox + x * m, fg, (size_t)m);
+		/* each run of dark modules at once */
+		for (int x = 0, r; x < n; x += r + 1) {
+			for (r = 0; x + r < n && row[x + r]; r++)
+				;
+			if (r > 0)
+				memset(top + ox + x * m, fg, (size_t)(r * m));
+		}
 		for (long k = 1; k < m; k++)
 			memcpy(top + k * w + ox, top + ox, (size_t)(n * m));
 	}
 	choose_format(&cv, dpi, &img);
-	if (jcs_png_write_flat(&img, out, outlen) == -1) {
+	/* a template's own cache keeps the PNG (its rows and canvas) for the
+	 * next label, whose rows are mostly the same; one made for this
+	 * render would be emptied after it */
+	if (j.rc->has_lock && j.rc->png == NULL)
+		j.rc->png = jcs_png_keep_new(); /* NULL: the writer keeps none */
+	if (j.rc->png != NULL && j.rc->was_w == cv.w && j.rc->was_h == cv.h)
+		img.was = j.rc->was;
+	/* until this canvas is kept as the last one */
+	j.rc->was_w = j.rc->was_h = 0;
+	if (jcs_png_write_flat(&img, j.rc->has_lock ? j.rc->png : NULL, out,
+	    outlen) == -1) {
 		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory writing the PNG");
 		goto err;
+	}
+	if (j.rc->png != NULL) {
+		/* the canvas is the last one; the next draws on the other */
+		uint8_t *kept = j.rc->was;
+		size_t cap = j.rc->was_cap;
+
+		j.rc->was = j.rc->px;
+		j.rc->was_cap = j.rc->px_cap;
+		j.rc->px = kept;
+		j.rc->px_cap = cap;
+		j.rc->was_w = cv.w;
+		j.rc->was_h = cv.h;
 	}
 	rc = 0;
 	jcs_ok(ctx);

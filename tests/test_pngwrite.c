@@ -286,7 +286,7 @@ test_round_trip(void **state)
 			img.pal[i][1] = (uint8_t)(i * 91);
 			img.pal[i][2] = (uint8_t)(255 - i);
 		}
-		if (jcs_png_write_flat(&img, &buf, &len) == -1)
+		if (jcs_png_write_flat(&img, NULL, &buf, &len) == -1)
 			fail_msg("%s: the writer failed", c->name);
 		idat = check_chunks(buf, len);
 		if (decode(buf, len, &d) == -1)
@@ -372,7 +372,7 @@ test_damage(void **state)
 	img.px = px;
 	for (int i = 0; i < 16; i++)
 		img.sample[i] = (uint8_t)i;
-	assert_int_equal(jcs_png_write_flat(&img, &buf, &len), 0);
+	assert_int_equal(jcs_png_write_flat(&img, NULL, &buf, &len), 0);
 	idat = check_chunks(buf, len);
 	n = be32(buf + idat);
 	assert_int_equal(decode(buf, len, &d), 0);
@@ -418,10 +418,120 @@ test_bad_images(void **state)
 		img.depth = bad[k].depth;
 		img.npal = bad[k].npal;
 		img.px = px;
-		assert_int_equal(jcs_png_write_flat(&img, &buf, &len), -1);
+		assert_int_equal(jcs_png_write_flat(&img, NULL, &buf, &len), -1);
 		assert_null(buf);
 		assert_int_equal(len, 0);
 	}
+}
+
+/* A keep reuses the rows of the image written before where this one's
+ * agree, and the file is the one written without it, byte for byte: a
+ * batch's labels (a block that changes as a QR code does, a line that
+ * changes as a serial does, the first and last rows and bytes), then the
+ * same size with other samples, a width of the same row length, another
+ * depth, a keep given no pixels of the image before, and back. A writer
+ * that took a row of the image before where one pixel differs would write
+ * that pixel's old sample. */
+static void
+test_keep(void **state)
+{
+	static const struct {
+		int w, h, depth, flip, was;
+		int qr, line, edge;    /* what differs from the base */
+	} seq[] = {
+		{ 827, 120, 4, 0, 1, 0, 0, 0 },
+		{ 827, 120, 4, 0, 1, 1, 1, 0 },
+		{ 827, 120, 4, 0, 1, 2, 2, 0 },
+		{ 827, 120, 4, 0, 1, 3, 2, 1 },
+		{ 827, 120, 4, 0, 1, 3, 2, 1 },   /* the same image again */
+		{ 827, 120, 4, 0, 1, 4, 0, 2 },
+		{ 827, 120, 4, 1, 1, 5, 3, 0 },   /* other samples */
+		{ 828, 120, 4, 1, 1, 5, 3, 0 },   /* rows of the same length */
+		{ 828, 120, 8, 1, 1, 6, 3, 0 },
+		{ 828, 120, 8, 1, 0, 7, 1, 0 },   /* no pixels given */
+		{ 828, 120, 8, 1, 1, 8, 1, 3 },
+		{ 827, 121, 4, 0, 1, 9, 2, 0 },
+		{ 827, 121, 4, 0, 1, 10, 4, 1 },
+	};
+	jcs_png_keep *keep = jcs_png_keep_new();
+	uint8_t *last = NULL;
+	int last_w = 0, last_h = 0;
+
+	(void)state;
+	assert_non_null(keep);
+	for (size_t k = 0; k < sizeof(seq) / sizeof(seq[0]); k++) {
+		int w = seq[k].w, h = seq[k].h;
+		uint8_t *px = malloc((size_t)w * (size_t)h), *a, *b;
+		size_t alen, blen;
+		jcs_png_image img;
+		struct decoded d;
+
+		assert_non_null(px);
+		/* the base: rows that repeat in fours, and soft "text" */
+		for (int y = 0; y < h; y++)
+			for (int x = 0; x < w; x++)
+				px[(size_t)y * (size_t)w + (size_t)x] = (uint8_t)(
+				    x > 400 && y % 13 < 9 ? (x * 7 + y * 3) % 16 :
+				    (x / 4 + y / 4) % 3 == 0 ? 1 : 0);
+		/* a "code" of 4-pixel modules, other per label */
+		lcg = 1000u + (uint32_t)seq[k].qr;
+		for (int y = 10; y < 100; y += 4)
+			for (int x = 20; x < 200; x += 4) {
+				uint8_t v = (uint8_t)rnd(2);
+
+				for (int dy = 0; dy < 4; dy++)
+					memset(px + (size_t)(y + dy) * (size_t)w +
+					    (size_t)x, v, 4);
+			}
+		/* a line of which a part changes */
+		for (int y = 104; y < 112; y++)
+			for (int x = 0; x < 6 * seq[k].line; x++)
+				px[(size_t)y * (size_t)w + (size_t)(500 + x)] =
+				    (uint8_t)((x * 5 + y + seq[k].line) % 16);
+		/* the first pixel, the last, the last row */
+		if (seq[k].edge & 1)
+			px[0] = 15;
+		if (seq[k].edge & 2)
+			memset(px + (size_t)(h - 1) * (size_t)w, 9, (size_t)w);
+		if (seq[k].edge == 3)
+			px[(size_t)w * (size_t)h - 1] = 3;
+		memset(&img, 0, sizeof(img));
+		img.w = w;
+		img.h = h;
+		img.depth = seq[k].depth;
+		img.px = px;
+		img.ppm = 11811;
+		for (int i = 0; i < 256; i++)
+			img.sample[i] = (uint8_t)((seq[k].flip ? 15 - i % 16 :
+			    i % 16) % (1 << seq[k].depth));
+		assert_int_equal(jcs_png_write_flat(&img, NULL, &a, &alen), 0);
+		img.was = seq[k].was && last != NULL && last_w == w &&
+		    last_h == h ? last : NULL;
+		assert_int_equal(jcs_png_write_flat(&img, keep, &b, &blen), 0);
+		if (alen != blen || memcmp(a, b, alen) != 0)
+			fail_msg("image %zu: %zu bytes with a keep, %zu without, "
+			    "not the same", k, blen, alen);
+		assert_true(jcs_png_keep_size(keep) > 0);
+		assert_int_equal(decode(b, blen, &d), 0);
+		for (int y = 0; y < h; y++)
+			for (int x = 0; x < w; x++)
+				if (sample_at(d.rows + (size_t)y * d.rowbytes, x,
+				    img.depth) != img.sample[px[(size_t)y *
+				    (size_t)w + (size_t)x]])
+					fail_msg("image %zu: pixel (%d,%d)", k, x,
+					    y);
+		free(d.rows);
+		free(a);
+		free(b);
+		free(last);
+		last = px;
+		last_w = w;
+		last_h = h;
+	}
+	free(last);
+	jcs_png_keep_free(keep);
+	jcs_png_keep_free(NULL);
+	assert_int_equal(jcs_png_keep_size(NULL), 0);
 }
 
 int
@@ -431,6 +541,7 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_damage),
 		cmocka_unit_test(test_bad_images),
+		cmocka_unit_test(test_keep),
 	};
 
 	return cmocka_run_group_tests_name("pngwrite", tests, NULL, NULL);
