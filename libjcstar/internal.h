@@ -233,9 +233,11 @@ void jcs_regbatch_free(struct jcs_regbatch *b);
 const jcs_registration *jcs_regbatch_registration(
     const struct jcs_regbatch *b);
 /* The DER of the label already issued to unit of the batch's registration:
- * 1 (in *der, for free()), 0 none, -1 error. Inside a transaction or not. */
+ * 1 (in *der, for free(); its serial in hex and its not_after too, if
+ * serial and not_after are not NULL), 0 none, -1 error. Inside a
+ * transaction or not. */
 int jcs_regbatch_find(jcs_ctx *ctx, struct jcs_regbatch *b, const char *unit,
-    uint8_t **der, size_t *len);
+    uint8_t **der, size_t *len, char serial[41], time_t *not_after);
 /* BEGIN IMMEDIATE (waits for other writers), then checks that the
  * registration is still issuable (JCS_ERR_REVOKED if withdrawn). 0 or -1
  * (rolled back). */

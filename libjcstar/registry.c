@@ -1589,8 +1589,8 @@ jcs_regbatch_new(jcs_ctx *ctx, jcs_ca *ca, const char *reg_id)
 		jcs_regbatch_free(b);
 		return NULL;
 	}
-	if ((b->find = prep(ctx, r, "SELECT der FROM labels WHERE reg_id=? "
-	    "AND unit_serial=?")) == NULL ||
+	if ((b->find = prep(ctx, r, "SELECT der, serial, not_after FROM "
+	    "labels WHERE reg_id=? AND unit_serial=?")) == NULL ||
 	    (b->insert = prep(ctx, r, "INSERT INTO labels(serial, reg_id, "
 	    "unit_serial, signer_id, not_before, not_after, issued_at, der) "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) == NULL ||
@@ -1613,12 +1613,16 @@ jcs_regbatch_registration(const struct jcs_regbatch *b)
 
 int
 jcs_regbatch_find(jcs_ctx *ctx, struct jcs_regbatch *b, const char *unit,
-    uint8_t **der, size_t *len)
+    uint8_t **der, size_t *len, char serial[41], time_t *not_after)
 {
 	int rc;
 
 	*der = NULL;
 	*len = 0;
+	if (serial != NULL)
+		serial[0] = '\0';
+	if (not_after != NULL)
+		*not_after = 0;
 	sqlite3_bind_text(b->find, 1, b->reg_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(b->find, 2, unit, -1, SQLITE_STATIC);
 	rc = sqlite3_step(b->find);
@@ -1631,6 +1635,11 @@ jcs_regbatch_find(jcs_ctx *ctx, struct jcs_regbatch *b, const char *unit,
 		}
 		memcpy(*der, sqlite3_column_blob(b->find, 0), n);
 		*len = n;
+		if (serial != NULL)
+			snprintf(serial, 41, "%s",
+			    (const char *)sqlite3_column_text(b->find, 1));
+		if (not_after != NULL)
+			*not_after = (time_t)sqlite3_column_int64(b->find, 2);
 		sqlite3_reset(b->find);
 		return 1;
 	}
