@@ -655,16 +655,38 @@ job_item(void *arg, size_t i, int worker)
 
 /* Reads the next chunk of units into s and looks each up in the registry.
  * Returns 1 a chunk, 0 end of file, -1 error. */
+static int read_units(jcs_ctx *ctx, struct run *r, struct csv *c,
+    struct jcs_regbatch *rb, struct slot *s);
+
 static int
 read_chunk(jcs_ctx *ctx, struct run *r, struct csv *c,
     struct jcs_regbatch *rb, const jcs_issue_opts *io, struct slot *s)
 {
-	const jcs_batch_opts *o = r->o;
-	char field[MAX_LINE + 4], why[160];
+	int rc;
 
 	for (size_t i = 0; i < s->n; i++)
 		item_clear(&s->it[i]);
 	s->n = 0;
+	jcs_regbatch_read(rb, 1);
+	rc = read_units(ctx, r, c, rb, s);
+	jcs_regbatch_read(rb, 0);
+	if (rc != 1)
+		return rc;
+	/* the validity of this chunk's labels: from now, by the rules */
+	if (jcs_ca_label_fields(ctx, r->ca, io, &s->f) == -1)
+		return -1;
+	s->stage = SLOT_READ;
+	return 1;
+}
+
+/* read_chunk's lines into s: 1 some, 0 none left, -1 error. */
+static int
+read_units(jcs_ctx *ctx, struct run *r, struct csv *c,
+    struct jcs_regbatch *rb, struct slot *s)
+{
+	const jcs_batch_opts *o = r->o;
+	char field[MAX_LINE + 4], why[160];
+
 	while (s->n < CHUNK) {
 		struct item *it = &s->it[s->n];
 		int rc = csv_next(c, field, sizeof(field), why, sizeof(why));
@@ -689,13 +711,7 @@ read_chunk(jcs_ctx *ctx, struct run *r, struct csv *c,
 		it->kind = rc == 1 ? ITEM_OLD : ITEM_NEW;
 		s->n++;
 	}
-	if (s->n == 0)
-		return 0;
-	/* the validity of this chunk's labels: from now, by the rules */
-	if (jcs_ca_label_fields(ctx, r->ca, io, &s->f) == -1)
-		return -1;
-	s->stage = SLOT_READ;
-	return 1;
+	return s->n > 0 ? 1 : 0;
 }
 
 /* Records a signed chunk in one transaction. */

@@ -238,6 +238,9 @@ const jcs_registration *jcs_regbatch_registration(
  * transaction or not. */
 int jcs_regbatch_find(jcs_ctx *ctx, struct jcs_regbatch *b, const char *unit,
     uint8_t **der, size_t *len, char serial[41], time_t *not_after);
+/* Starts (start 1) or ends (0) a read transaction around lookups with
+ * jcs_regbatch_find, outside a write transaction. */
+void jcs_regbatch_read(struct jcs_regbatch *b, int start);
 /* BEGIN IMMEDIATE (waits for other writers), then checks that the
  * registration is still issuable (JCS_ERR_REVOKED if withdrawn). 0 or -1
  * (rolled back). */

@@ -1547,6 +1547,7 @@ struct jcs_regbatch {
 	EVP_MD_CTX *md;
 	char head[80];
 	long long count;
+	int reading;              /* a read transaction is open */
 };
 
 void
@@ -1554,6 +1555,7 @@ jcs_regbatch_free(struct jcs_regbatch *b)
 {
 	if (b == NULL)
 		return;
+	jcs_regbatch_read(b, 0);
 	jcs_regbatch_rollback(b);
 	sqlite3_finalize(b->find);
 	sqlite3_finalize(b->insert);
@@ -1647,6 +1649,20 @@ jcs_regbatch_find(jcs_ctx *ctx, struct jcs_regbatch *b, const char *unit,
 	if (rc == SQLITE_DONE)
 		return 0;
 	return db_fail(ctx, b->r, "cannot read the registry");
+}
+
+void
+jcs_regbatch_read(struct jcs_regbatch *b, int start)
+{
+	/* one read transaction for a chunk's lookups, not one (with its
+	 * file locks) per lookup; without it each lookup is its own */
+	if (start && !b->r->in_txn)
+		b->reading = sqlite3_exec(b->r->db, "BEGIN", NULL, NULL,
+		    NULL) == SQLITE_OK;
+	else if (!start && b->reading) {
+		sqlite3_exec(b->r->db, "COMMIT", NULL, NULL, NULL);
+		b->reading = 0;
+	}
 }
 
 int
