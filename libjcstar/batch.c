@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
 #include <sqlite3.h>
 
 #include "internal.h"
@@ -352,6 +353,7 @@ struct slot {
 	struct item it[CHUNK];
 	size_t n;
 	jcs_label_fields f;       /* of this chunk's labels (validity) */
+	int serial_first;         /* first byte of its serials (random) */
 };
 
 struct worker {
@@ -417,6 +419,7 @@ sign_item(struct run *r, struct worker *w, jcs_ctx *ctx,
 	f.product.unit_serial = it->unit;
 	free(it->der);
 	it->der = NULL;
+	jcs_label_signer_set_serial_first(w->signer, s->serial_first);
 	if (r->hsm)
 		pthread_mutex_lock(&r->hsm_lock);
 	rc = jcs_label_signer_sign(ctx, w->signer, &f, &it->der, &it->len,
@@ -675,6 +678,14 @@ read_chunk(jcs_ctx *ctx, struct run *r, struct csv *c,
 	/* the validity of this chunk's labels: from now, by the rules */
 	if (jcs_ca_label_fields(ctx, r->ca, io, &s->f) == -1)
 		return -1;
+	{
+		uint8_t b;
+
+		if (RAND_bytes(&b, 1) != 1)
+			return jcs_fail_ossl(ctx, JCS_ERR_CRYPTO, "cannot draw "
+			    "a random byte");
+		s->serial_first = 1 + b % 0x7f;
+	}
 	s->stage = SLOT_READ;
 	return 1;
 }

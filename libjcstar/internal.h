@@ -138,6 +138,13 @@ void jcs_label_signer_free(struct jcs_label_signer *s);
 int jcs_label_signer_sign(jcs_ctx *ctx, struct jcs_label_signer *s,
     const jcs_label_fields *f, uint8_t **der, size_t *len,
     char serial_hex[41]);
+/* Sets the first byte (1 to 0x7f) of the serials s signs from now on; 0
+ * (the default) draws it per label. The 8 bytes after it are random
+ * either way. A batch sets one random first byte per transaction, so that
+ * its serials land close together in the registry's serial index (a
+ * commit then writes a few index pages, not one per label). */
+void jcs_label_signer_set_serial_first(struct jcs_label_signer *s,
+    int first);
 
 /* der.c */
 /* Checks that buf is exactly one well-formed definite-length TLV with

@@ -1068,6 +1068,10 @@ struct jcs_label_signer {
 	EVP_PKEY_CTX *pctx;       /* ECDSA: signs a SHA-256 digest */
 	EVP_MD *sha256;
 	EVP_MD_CTX *mtmpl, *mctx; /* Ed25519: DigestSign, copied per label */
+	/* random bytes for serials, drawn 64 serials at a time */
+	uint8_t rnd[64 * (SERIAL_RANDOM_BYTES - 1)];
+	size_t rnd_used;
+	int first;                /* the serials' first byte; 0 = random */
 };
 
 void
@@ -1075,6 +1079,7 @@ jcs_label_signer_free(struct jcs_label_signer *s)
 {
 	if (s == NULL)
 		return;
+	OPENSSL_cleanse(s->rnd, sizeof(s->rnd));
 	jcs_label_free(s->tmpl);
 	OPENSSL_free(s->alg_der);
 	EVP_PKEY_CTX_free(s->pctx);
@@ -1097,6 +1102,7 @@ jcs_label_signer_new(jcs_ctx *ctx, const jcs_label_fields *f,
 		return NULL;
 	}
 	s->key = key;
+	s->rnd_used = sizeof(s->rnd);
 	/* the fields are checked here, once, and a label is signed the
 	 * ordinary way: its signatureAlgorithm is the one to copy */
 	if ((s->tmpl = jcs_label_new(ctx, f)) == NULL ||
@@ -1134,6 +1140,39 @@ jcs_label_signer_new(jcs_ctx *ctx, const jcs_label_fields *f,
 err:
 	jcs_label_signer_free(s);
 	return NULL;
+}
+
+void
+jcs_label_signer_set_serial_first(struct jcs_label_signer *s, int first)
+{
+	s->first = first >= 1 && first <= 0x7f ? first : 0;
+}
+
+/* A serial as random_serial makes it, from the signer's store of random
+ * bytes (one RAND_bytes call per 64 serials), its first byte s->first if
+ * set. */
+static int
+signer_serial(struct jcs_label_signer *s, ASN1_INTEGER *ai)
+{
+	uint8_t b[SERIAL_RANDOM_BYTES];
+	const size_t n = SERIAL_RANDOM_BYTES - 1;
+
+	if (s->rnd_used + n > sizeof(s->rnd)) {
+		if (RAND_bytes(s->rnd, sizeof(s->rnd)) != 1)
+			return -1;
+		s->rnd_used = 0;
+	}
+	if (s->first != 0) {
+		b[0] = (uint8_t)s->first;
+	} else {
+		if (RAND_bytes(b, 1) != 1)
+			return -1;
+		b[0] = (uint8_t)(1 + b[0] % 0x7f);
+	}
+	memcpy(b + 1, s->rnd + s->rnd_used, n);
+	OPENSSL_cleanse(s->rnd + s->rnd_used, n);
+	s->rnd_used += n;
+	return ASN1_STRING_set(ai, b, sizeof(b)) == 1 ? 0 : -1;
 }
 
 /* Writes a DER length; returns its size (out NULL: only the size). */
@@ -1194,7 +1233,7 @@ jcs_label_signer_sign(jcs_ctx *ctx, struct jcs_label_signer *s,
 	if (f->product.unit_serial != NULL && check_string(ctx,
 	    JCS_ERR_INVALID_ARG, S_UNIT, f->product.unit_serial) == -1)
 		return -1;
-	if (random_serial(t->serial) == -1 ||
+	if (signer_serial(s, t->serial) == -1 ||
 	    ASN1_INTEGER_set_int64(t->validity->not_before,
 	    (int64_t)f->not_before) != 1 ||
 	    ASN1_INTEGER_set_int64(t->validity->not_after,

@@ -174,13 +174,19 @@ expect_rc 0 "a label signed before the fault verifies" \
     "$J" verify --trust hsm-trust.pem out3/U000001.der
 expect_rc 0 "a label signed after it verifies" \
     "$J" verify --trust hsm-trust.pem out3/U003000.der
-expect_rc 0 "the HSM batch also gives a label list (--jobs 2)" \
-    "$J" issue --ca hsm --reg-id R-3 --batch u3.csv --out-list hsm-list.csv \
+# a label list signed by the HSM key, with two jobs
+"$J" register --ca hsm --reg-id R-5 "${REG[@]}" -q
+units u5.csv 1 1500
+expect_rc 0 "an HSM batch into a label list (--jobs 2)" \
+    "$J" issue --ca hsm --reg-id R-5 --batch u5.csv --out-list hsm-list.csv \
     --form bare --jobs 2
+expect_err_contains "1500 issued now"
 expect_rc 0 "every line of the HSM list verifies" \
     "$J" verify --trust hsm-trust.pem --batch hsm-list.csv -q
+check "the HSM list has every unit once, in order" \
+    cmp -s <(tail -n +2 hsm-list.csv | cut -d, -f1) <(seq -f "U%06g" 1 1500)
 check "the HSM list's serials are the registry's" \
     cmp -s <(tail -n +2 hsm-list.csv | cut -d, -f1,2 | sort) \
-    <(sqlite3 -separator , hsm/registry.db "SELECT unit_serial, serial FROM labels" | sort)
+    <(sqlite3 -separator , hsm/registry.db "SELECT unit_serial, serial FROM labels WHERE reg_id='R-5'" | sort)
 
 cli_summary
