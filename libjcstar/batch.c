@@ -187,7 +187,7 @@ jcs_batch_check_rows(jcs_ctx *ctx, const char *path, unsigned long *rows,
 	if (sqlite3_open("", &db) != SQLITE_OK ||
 	    sqlite3_exec(db, "PRAGMA cache_size=-4096; PRAGMA journal_mode=OFF;"
 	    "PRAGMA synchronous=OFF; CREATE TABLE u(unit TEXT PRIMARY KEY, "
-	    "line INTEGER); BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    "line INTEGER) WITHOUT ROWID; BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT INTO u VALUES (?, ?)", -1, &ins,
 	    NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "SELECT line FROM u WHERE unit=?", -1,
@@ -372,9 +372,63 @@ struct list {
 	size_t cap;
 };
 
+/* The registry's commits made durable off the critical path: after a
+ * chunk commits, a thread syncs the WAL while the next chunk is signed;
+ * the chunk's labels are written out only once that sync returned 0. */
+struct syncer {
+	int fd;                   /* the WAL, or -1: commits sync themselves */
+	pthread_t t;
+	int running;
+	int rc, err;
+};
+
+static void *
+sync_main(void *arg)
+{
+	struct syncer *y = arg;
+
+	y->rc = fdatasync(y->fd);
+	y->err = errno;
+	return NULL;
+}
+
+/* Waits for the sync under way, if any. Returns 0, or -1 if it failed. */
+static int
+sync_wait(jcs_ctx *ctx, struct syncer *y)
+{
+	if (!y->running)
+		return 0;
+	pthread_join(y->t, NULL);
+	y->running = 0;
+	if (y->rc == -1)
+		return jcs_fail(ctx, JCS_ERR_REGISTRY, "cannot flush the "
+		    "registry to disk: %s", strerror(y->err));
+	return 0;
+}
+
+/* Starts syncing what the last commit wrote (or, if no thread can be
+ * started, syncs now). Returns 0 or -1. */
+static int
+sync_start(jcs_ctx *ctx, struct syncer *y)
+{
+	if (y->fd == -1)
+		return 0;
+	if (sync_wait(ctx, y) == -1)
+		return -1;
+	y->rc = 0;
+	if (pthread_create(&y->t, NULL, sync_main, y) == 0) {
+		y->running = 1;
+		return 0;
+	}
+	sync_main(y);
+	return y->rc == -1 ? jcs_fail(ctx, JCS_ERR_REGISTRY, "cannot flush "
+	    "the registry to disk: %s", strerror(y->err)) : 0;
+}
+
 struct run {
 	const jcs_batch_opts *o;
 	struct list list;
+	struct syncer sync;
 	jcs_ca *ca;
 	const jcs_key *key;
 	struct worker *w;
@@ -1070,6 +1124,7 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 
 	memset(&r, 0, sizeof(r));
 	r.list.fd = -1;
+	r.sync.fd = -1;
 	if (res != NULL)
 		memset(res, 0, sizeof(*res));
 	if (ca == NULL || o == NULL || o->reg_id == NULL ||
@@ -1162,6 +1217,7 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 	}
 	r.o = o;
 	r.ca = ca;
+	r.sync.fd = jcs_regbatch_defer_sync(rb);
 	r.hsm = jcs_key_in_hsm(r.key);
 	pthread_mutex_init(&r.hsm_lock, NULL);
 	if ((slots = calloc(SLOTS, sizeof(*slots))) == NULL) {
@@ -1190,6 +1246,19 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 		if (sign == NULL && write == NULL && commit == NULL &&
 		    (stop || eof))
 			break;
+		/* the chunk to write was committed in the last round: its
+		 * labels leave only once the registry holds them on disk */
+		if (write != NULL && sync_wait(ctx, &r.sync) == -1) {
+			if (!failed) {
+				err = jcs_ctx_error(ctx);
+				snprintf(msg, sizeof(msg), "%s",
+				    jcs_ctx_message(ctx));
+			}
+			stop = failed = 1;
+			for (int i = 0; i < SLOTS; i++)
+				slots[i].stage = SLOT_FREE;
+			continue;
+		}
 		/* the jobs: sign one chunk, write the files of another */
 		r.sign = sign;
 		r.write = write;
@@ -1197,11 +1266,15 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 		    0);
 		jcs_pool_start(pool, job_item, &r, n);
 		/* meanwhile, on this thread: commit, read ahead */
-		if (commit != NULL && commit_chunk(ctx, &r, rb, commit,
-		    res) == -1) {
+		if (commit != NULL && (commit_chunk(ctx, &r, rb, commit,
+		    res) == -1 || sync_start(ctx, &r.sync) == -1)) {
 			stop = failed = 1;
 			err = jcs_ctx_error(ctx);
 			snprintf(msg, sizeof(msg), "%s", jcs_ctx_message(ctx));
+			/* nothing committed is written before it is durable */
+			for (int i = 0; i < SLOTS; i++)
+				if (slots[i].stage == SLOT_COMMITTED)
+					slots[i].stage = SLOT_FREE;
 		}
 		if (!stop && !eof && (next = free_slot(slots)) != NULL) {
 			int k = read_chunk(ctx, &r, &c, rb, &io, next);
@@ -1300,6 +1373,12 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 out_mutex:
 	pthread_mutex_destroy(&r.hsm_lock);
 out:
+	/* a sync under way is waited for (it may still fail: nothing of its
+	 * chunk was written) */
+	if (r.sync.running) {
+		pthread_join(r.sync.t, NULL);
+		r.sync.running = 0;
+	}
 	list_abandon(&r.list);
 	free(r.list.buf);
 	jcs_pool_free(pool);
