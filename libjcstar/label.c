@@ -1067,6 +1067,7 @@ struct jcs_label_signer {
 	size_t alg_len;
 	EVP_PKEY_CTX *pctx;       /* ECDSA: signs a SHA-256 digest */
 	EVP_MD *sha256;
+	EVP_MD_CTX *dctx;         /* ECDSA: the digest, reused */
 	EVP_MD_CTX *mtmpl, *mctx; /* Ed25519: DigestSign, copied per label */
 	/* random bytes for serials, drawn 64 serials at a time */
 	uint8_t rnd[64 * (SERIAL_RANDOM_BYTES - 1)];
@@ -1084,6 +1085,7 @@ jcs_label_signer_free(struct jcs_label_signer *s)
 	OPENSSL_free(s->alg_der);
 	EVP_PKEY_CTX_free(s->pctx);
 	EVP_MD_free(s->sha256);
+	EVP_MD_CTX_free(s->dctx);
 	EVP_MD_CTX_free(s->mtmpl);
 	EVP_MD_CTX_free(s->mctx);
 	free(s);
@@ -1120,6 +1122,7 @@ jcs_label_signer_new(jcs_ctx *ctx, const jcs_label_fields *f,
 		s->alg = 0; /* the engine's own path: jcs_label_sign */
 	if (s->alg == JCS_ALG_EC_P256 &&
 	    ((s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+	    (s->dctx = EVP_MD_CTX_new()) == NULL ||
 	    (s->pctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL)) ==
 	    NULL || EVP_PKEY_sign_init(s->pctx) != 1 ||
 	    EVP_PKEY_CTX_set_signature_md(s->pctx, EVP_sha256()) != 1)) {
@@ -1250,9 +1253,10 @@ jcs_label_signer_sign(jcs_ctx *ctx, struct jcs_label_signer *s,
 		return jcs_fail_ossl(ctx, JCS_ERR_CRYPTO, "cannot encode "
 		    "label");
 	if (s->alg == JCS_ALG_EC_P256) {
-		if (EVP_Digest(tbs, (size_t)tbslen, md, &mdlen, s->sha256,
-		    NULL) != 1 || EVP_PKEY_sign(s->pctx, sig, &siglen, md,
-		    mdlen) != 1)
+		if (EVP_DigestInit_ex(s->dctx, s->sha256, NULL) != 1 ||
+		    EVP_DigestUpdate(s->dctx, tbs, (size_t)tbslen) != 1 ||
+		    EVP_DigestFinal_ex(s->dctx, md, &mdlen) != 1 ||
+		    EVP_PKEY_sign(s->pctx, sig, &siglen, md, mdlen) != 1)
 			goto sign_err;
 	} else if (EVP_MD_CTX_copy_ex(s->mctx, s->mtmpl) != 1 ||
 	    EVP_DigestSign(s->mctx, sig, &siglen, tbs, (size_t)tbslen) != 1) {

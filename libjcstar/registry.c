@@ -1571,7 +1571,8 @@ jcs_regbatch_free(struct jcs_regbatch *b)
 		    NULL);
 		close(b->wal_fd);
 	}
-	sqlite3_exec(b->r->db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
+	sqlite3_exec(b->r->db, "PRAGMA foreign_keys=ON; PRAGMA cache_size=-2000",
+	    NULL, NULL, NULL);
 	sqlite3_finalize(b->find);
 	sqlite3_finalize(b->insert);
 	sqlite3_finalize(b->audit_ins);
@@ -1647,6 +1648,9 @@ jcs_regbatch_new(jcs_ctx *ctx, jcs_ca *ca, const char *reg_id)
 	 * is there and issuable (jcs_regbatch_begin): a foreign key lookup
 	 * per label would only repeat that */
 	sqlite3_exec(r->db, "PRAGMA foreign_keys=OFF", NULL, NULL, NULL);
+	/* the indexes a batch inserts into stay in memory (16 MB; SQLite's
+	 * default, 2 MB, again after the batch) */
+	sqlite3_exec(r->db, "PRAGMA cache_size=-16384", NULL, NULL, NULL);
 	return b;
 }
 
