@@ -418,6 +418,13 @@ jcs_checker_add(jcs_ctx *ctx, jcs_checker *c, const char *line, size_t len)
 	c->lines++;
 	/* a label list of jcstar issue --batch --out-list: the header is no
 	 * label, and a line's payload is its fourth field */
+	if (c->lines == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0 &&
+	    len - 3 == strlen(JCS_BATCH_LIST_HEADER) &&
+	    memcmp(line + 3, JCS_BATCH_LIST_HEADER, len - 3) == 0) {
+		/* the same, saved by a spreadsheet with a byte order mark */
+		line += 3;
+		len -= 3;
+	}
 	if (c->lines == 1 && len == strlen(JCS_BATCH_LIST_HEADER) &&
 	    memcmp(line, JCS_BATCH_LIST_HEADER, len) == 0) {
 		c->list = 1;

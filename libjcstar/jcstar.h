@@ -708,8 +708,9 @@ void jcs_checker_free(jcs_checker *chk);
  * is checked. Records one result per label (an image without a code, or
  * that cannot be read, gives one result with that error). Only the line
  * ending must already be removed. A label list of a batch (first line
- * JCS_BATCH_LIST_HEADER) is read as such: its header gives no result, and
- * the payload of every further line is the text after its third comma.
+ * JCS_BATCH_LIST_HEADER, after a UTF-8 byte order mark or not) is read as
+ * such: its header gives no result, and the payload of every further line
+ * is the text after its third comma.
  * Returns the number of results added, or -1 (JCS_ERR_TOO_LARGE past
  * JCS_CHECK_MAX_LINES, JCS_ERR_NOMEM). */
 int jcs_checker_add(jcs_ctx *ctx, jcs_checker *chk, const char *line,

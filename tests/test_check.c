@@ -206,8 +206,11 @@ test_label_list(void **state)
 		c = jcs_checker_new(ctx, trust, &vo);
 		assert_non_null(c);
 		assert_int_equal(jcs_checker_set_jobs(ctx, c, jobs), 0);
-		assert_int_equal(jcs_checker_add(ctx, c, JCS_BATCH_LIST_HEADER,
-		    strlen(JCS_BATCH_LIST_HEADER)), 0);
+		/* with 2 jobs, as a spreadsheet saves it: a byte order mark */
+		snprintf(line, sizeof(line), "%s%s", jobs == 2 ?
+		    "\xef\xbb\xbf" : "", JCS_BATCH_LIST_HEADER);
+		assert_int_equal(jcs_checker_add(ctx, c, line, strlen(line)),
+		    0);
 		for (int i = 0; i < N_LINES; i++) {
 			int n = snprintf(line, sizeof(line), "U%d,0a1b2c3d4e5f"
 			    "6a7b8c,2027-12-31,%s", i, ls.text[i]);
