@@ -11,9 +11,10 @@ static const char help[] =
 "usage: jcstar issue --ca DIR --reg-id ID [--unit-serial S] [--valid-days N]\n"
 "           [--not-before TIME] [--passphrase-file FILE] [--pem] [--json]\n"
 "           -o FILE|-\n"
-"       jcstar issue --ca DIR --reg-id ID --batch UNITS.csv --out-dir DIR\n"
-"           [--template NAME|PATH [--form url|bare] [--base-url URL]\n"
-"           [--dpi N]] [--pem] [--jobs N] [-q]\n"
+"       jcstar issue --ca DIR --reg-id ID --batch UNITS.csv\n"
+"           [--out-list LIST.csv] [--out-dir DIR [--pem]\n"
+"           [--template NAME|PATH [--dpi N]]] [--form url|bare]\n"
+"           [--base-url URL] [--jobs N] [-q]  (--out-list, --out-dir or both)\n"
 "       jcstar issue --ca DIR --scheme jcstar --level N --reg-id ID\n"
 "           --vendor TEXT --product TEXT --model TEXT [--lab NAME]\n"
 "           [--support-until DATE] [--unit-serial S] ... -o FILE|-\n"
@@ -56,15 +57,26 @@ static const char help[] =
 "                        (docs/BATCH.md); all lines are checked first;\n"
 "                        re-running after an interruption finishes the\n"
 "                        batch, no unit is issued twice\n"
-"  --out-dir DIR         where a batch writes UNIT.der (UNIT.pem with --pem)\n"
+"  --out-list FILE       where a batch writes its label list, one CSV file\n"
+"                        for variable-data printing: a header line\n"
+"                        'unit_serial,serial,not_after,payload', then one\n"
+"                        line per unit in file order, payload being the\n"
+"                        QR text; FILE appears only once complete (an\n"
+"                        existing FILE is refused unless it is this\n"
+"                        batch's list); the fastest output for big batches\n"
+"  --out-dir DIR         where a batch writes UNIT.der (UNIT.pem with --pem);\n"
+"                        may be given with --out-list\n"
+"  --form url|bare       with --out-list or --template: the payload form\n"
+"                        (default url)\n"
+"  --base-url URL        the url form's verifier URL (default: the CA's\n"
+"                        --verify-url)\n"
 "  --jobs N              with --batch: N threads sign labels and write\n"
 "                        files (default 1; at most 4 per processor); the\n"
 "                        labels and the registry are the same as with one\n"
 "                        job. SIGINT or SIGTERM stops a batch between\n"
 "                        transactions: run the same command to resume\n"
-"  --template T          with --batch: also UNIT.png artwork (--form,\n"
-"                        --base-url as for jcstar render; --ca's verify URL\n"
-"                        by default)\n"
+"  --template T          with --batch --out-dir: also UNIT.png artwork\n"
+"                        (as jcstar render draws it)\n"
 "  -q, --quiet           print nothing on success\n"
 "  -h, --help            this help\n";
 
@@ -90,8 +102,9 @@ progress(void *arg, unsigned long done, unsigned long total)
 /* jcstar issue --batch: every decision is the library's. */
 static int
 issue_batch(const char *dir, const char *reg_id, const char *csv,
-    const char *outdir, const char *tmpl_name, int form, const char *base,
-    int dpi, int pem, int jobs, const char *pfile, const jcs_issue_opts *io)
+    const char *outdir, const char *list, const char *tmpl_name, int form,
+    const char *base, int dpi, int pem, int jobs, const char *pfile,
+    const jcs_issue_opts *io)
 {
 	jcs_ctx *ctx = cli_ctx_new();
 	jcs_ca *ca = NULL;
@@ -103,9 +116,16 @@ issue_batch(const char *dir, const char *reg_id, const char *csv,
 
 	if (ctx == NULL)
 		return fail_usage("out of memory");
-	if (dir == NULL || reg_id == NULL || csv == NULL || outdir == NULL) {
+	if (dir == NULL || reg_id == NULL || csv == NULL ||
+	    (outdir == NULL && list == NULL)) {
 		rc = fail_usage("issue --batch needs --ca, --reg-id, --batch "
-		    "FILE and --out-dir DIR");
+		    "FILE and --out-list FILE or --out-dir DIR");
+		goto done;
+	}
+	if (outdir == NULL && (pem || tmpl_name != NULL)) {
+		rc = fail_usage("issue --batch: %s writes files into --out-dir "
+		    "DIR; the list holds payloads", pem ? "--pem" :
+		    "--template");
 		goto done;
 	}
 	if (io->scheme != 0 || io->product.vendor != NULL ||
@@ -125,6 +145,7 @@ issue_batch(const char *dir, const char *reg_id, const char *csv,
 	bo.reg_id = reg_id;
 	bo.csv_path = csv;
 	bo.out_dir = outdir;
+	bo.out_list = list;
 	bo.pem = pem;
 	bo.dpi = dpi;
 	bo.issue = io;
@@ -138,15 +159,15 @@ issue_batch(const char *dir, const char *reg_id, const char *csv,
 			goto done;
 		}
 		bo.tmpl = tmpl;
-		if (form != JCS_FORM_BARE) {
-			bo.payload_base_url = base != NULL ? base :
-			    jcs_ca_verify_url(ca);
-			if (bo.payload_base_url == NULL) {
-				rc = fail_usage("the url form needs a base URL: "
-				    "--base-url, or a CA made with "
-				    "--verify-url; or --form bare");
-				goto done;
-			}
+	}
+	if ((tmpl != NULL || list != NULL) && form != JCS_FORM_BARE) {
+		bo.payload_base_url = base != NULL ? base :
+		    jcs_ca_verify_url(ca);
+		if (bo.payload_base_url == NULL) {
+			rc = fail_usage("the url form needs a base URL: "
+			    "--base-url, or a CA made with --verify-url; or "
+			    "--form bare");
+			goto done;
 		}
 	}
 	tty_progress = !quiet && isatty(STDERR_FILENO);
@@ -173,10 +194,14 @@ issue_batch(const char *dir, const char *reg_id, const char *csv,
 		rc = EXIT_USAGE;
 		goto done;
 	}
-	if (!quiet)
+	if (!quiet && outdir != NULL)
 		fprintf(stderr, "batch %s: %lu units; %lu issued now, %lu "
 		    "issued before; %lu files written to %s\n", csv, res.rows,
 		    res.issued, res.existing, res.files, outdir);
+	if (!quiet && list != NULL)
+		fprintf(stderr, "batch %s: %lu units; %lu issued now, %lu "
+		    "issued before; %lu lines written to %s\n", csv,
+		    res.rows, res.issued, res.existing, res.listed, list);
 done:
 	jcs_template_free(tmpl);
 	jcs_ca_free(ca);
@@ -207,6 +232,7 @@ cmd_issue(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "batch", required_argument, NULL, 'B' },
 		{ "out-dir", required_argument, NULL, 'O' },
+		{ "out-list", required_argument, NULL, 'W' },
 		{ "template", required_argument, NULL, 'T' },
 		{ "form", required_argument, NULL, 'F' },
 		{ "base-url", required_argument, NULL, 'U' },
@@ -218,7 +244,7 @@ cmd_issue(int argc, char **argv)
 	};
 	jcs_issue_opts io;
 	const char *dir = NULL, *out = NULL, *pfile = NULL, *batch = NULL;
-	const char *outdir = NULL, *tmpl = NULL, *base = NULL;
+	const char *outdir = NULL, *tmpl = NULL, *base = NULL, *outlist = NULL;
 	int form = 0, dpi = 300, jobs = 0;
 	char *pass = NULL;
 	int c, rc = EXIT_VALID, json = 0, pem = 0, level_set = 0, by_reg;
@@ -307,6 +333,9 @@ cmd_issue(int argc, char **argv)
 		case 'O':
 			outdir = optarg;
 			break;
+		case 'W':
+			outlist = optarg;
+			break;
 		case 'T':
 			tmpl = optarg;
 			break;
@@ -347,9 +376,10 @@ cmd_issue(int argc, char **argv)
 		    argv[optind]);
 		goto done;
 	}
-	if (batch != NULL || outdir != NULL || tmpl != NULL) {
-		rc = issue_batch(dir, io.product.reg_id, batch, outdir, tmpl,
-		    form, base, dpi, pem, jobs, pfile, &io);
+	if (batch != NULL || outdir != NULL || tmpl != NULL ||
+	    outlist != NULL) {
+		rc = issue_batch(dir, io.product.reg_id, batch, outdir, outlist,
+		    tmpl, form, base, dpi, pem, jobs, pfile, &io);
 		goto done;
 	}
 	if (jobs != 0) {

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
 #include <sqlite3.h>
 
 #include "internal.h"
@@ -186,7 +187,7 @@ jcs_batch_check_rows(jcs_ctx *ctx, const char *path, unsigned long *rows,
 	if (sqlite3_open("", &db) != SQLITE_OK ||
 	    sqlite3_exec(db, "PRAGMA cache_size=-4096; PRAGMA journal_mode=OFF;"
 	    "PRAGMA synchronous=OFF; CREATE TABLE u(unit TEXT PRIMARY KEY, "
-	    "line INTEGER); BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    "line INTEGER) WITHOUT ROWID; BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT INTO u VALUES (?, ?)", -1, &ins,
 	    NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "SELECT line FROM u WHERE unit=?", -1,
@@ -338,6 +339,9 @@ struct item {
 	uint8_t *der;
 	size_t len;
 	char serial[41];
+	time_t not_after;         /* ITEM_OLD: as recorded */
+	char *line;               /* its line of the list (kept for reuse) */
+	size_t line_len, line_cap;
 	unsigned files;           /* files written for it by this run */
 	jcs_err err;              /* of its job, JCS_OK if none */
 	char msg[512];
@@ -349,6 +353,7 @@ struct slot {
 	struct item it[CHUNK];
 	size_t n;
 	jcs_label_fields f;       /* of this chunk's labels (validity) */
+	int serial_first;         /* first byte of its serials (random) */
 };
 
 struct worker {
@@ -357,8 +362,73 @@ struct worker {
 	jcs_template *own_tmpl;   /* a helper's copy of the template */
 };
 
+/* The list (--out-list): written to a temporary file of a fixed name
+ * beside it, renamed over it once complete. */
+struct list {
+	const char *path;
+	char tmp[4200];
+	int fd;                   /* the temporary, locked; -1 if none */
+	uint8_t *buf;             /* one chunk's lines */
+	size_t cap;
+};
+
+/* The registry's commits made durable off the critical path: after a
+ * chunk commits, a thread syncs the WAL while the next chunk is signed;
+ * the chunk's labels are written out only once that sync returned 0. */
+struct syncer {
+	int fd;                   /* the WAL, or -1: commits sync themselves */
+	pthread_t t;
+	int running;
+	int rc, err;
+};
+
+static void *
+sync_main(void *arg)
+{
+	struct syncer *y = arg;
+
+	y->rc = fdatasync(y->fd);
+	y->err = errno;
+	return NULL;
+}
+
+/* Waits for the sync under way, if any. Returns 0, or -1 if it failed. */
+static int
+sync_wait(jcs_ctx *ctx, struct syncer *y)
+{
+	if (!y->running)
+		return 0;
+	pthread_join(y->t, NULL);
+	y->running = 0;
+	if (y->rc == -1)
+		return jcs_fail(ctx, JCS_ERR_REGISTRY, "cannot flush the "
+		    "registry to disk: %s", strerror(y->err));
+	return 0;
+}
+
+/* Starts syncing what the last commit wrote (or, if no thread can be
+ * started, syncs now). Returns 0 or -1. */
+static int
+sync_start(jcs_ctx *ctx, struct syncer *y)
+{
+	if (y->fd == -1)
+		return 0;
+	if (sync_wait(ctx, y) == -1)
+		return -1;
+	y->rc = 0;
+	if (pthread_create(&y->t, NULL, sync_main, y) == 0) {
+		y->running = 1;
+		return 0;
+	}
+	sync_main(y);
+	return y->rc == -1 ? jcs_fail(ctx, JCS_ERR_REGISTRY, "cannot flush "
+	    "the registry to disk: %s", strerror(y->err)) : 0;
+}
+
 struct run {
 	const jcs_batch_opts *o;
+	struct list list;
+	struct syncer sync;
 	jcs_ca *ca;
 	const jcs_key *key;
 	struct worker *w;
@@ -382,6 +452,8 @@ item_clear(struct item *it)
 	free(it->der);
 	it->der = NULL;
 	it->len = 0;
+	it->line_len = 0;
+	it->not_after = 0;
 	it->files = 0;
 	it->err = JCS_OK;
 	it->msg[0] = '\0';
@@ -401,6 +473,7 @@ sign_item(struct run *r, struct worker *w, jcs_ctx *ctx,
 	f.product.unit_serial = it->unit;
 	free(it->der);
 	it->der = NULL;
+	jcs_label_signer_set_serial_first(w->signer, s->serial_first);
 	if (r->hsm)
 		pthread_mutex_lock(&r->hsm_lock);
 	rc = jcs_label_signer_sign(ctx, w->signer, &f, &it->der, &it->len,
@@ -550,7 +623,56 @@ write_art_file(jcs_ctx *ctx, const jcs_batch_opts *o,
 	return rc;
 }
 
-/* One item of a job: i < sign->n signs, the rest write files. */
+/* Formats the item's line of the list: unit_serial,serial,not_after,
+ * payload (none of them holds a comma or a quote: no quoting needed). */
+static int
+format_line(jcs_ctx *ctx, const jcs_batch_opts *o, const struct slot *s,
+    struct item *it)
+{
+	const char *base = o->payload_base_url;
+	size_t ul = strlen(it->unit), sl = strlen(it->serial), bl, pl, need;
+	char date[16], *p;
+
+	if (it->der == NULL || it->len == 0 || it->len > JCS_LABEL_MAX_DER)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "unit %s: no label "
+		    "to list", it->unit);
+	jcs_date_format(it->kind == ITEM_NEW ? s->f.not_after : it->not_after,
+	    date, sizeof(date));
+	bl = base != NULL ? strlen(base) : strlen(JCS_BARE_PREFIX);
+	pl = base != NULL ? jcs_digits_encoded_len(it->len) :
+	    jcs_base45_encoded_len(it->len);
+	need = ul + 1 + sl + 1 + strlen(date) + 1 + bl + pl + 1;
+	if (need > it->line_cap) {
+		char *n = realloc(it->line, need);
+
+		if (n == NULL)
+			return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+		it->line = n;
+		it->line_cap = need;
+	}
+	p = it->line;
+	memcpy(p, it->unit, ul);
+	p += ul;
+	*p++ = ',';
+	memcpy(p, it->serial, sl);
+	p += sl;
+	*p++ = ',';
+	memcpy(p, date, strlen(date));
+	p += strlen(date);
+	*p++ = ',';
+	memcpy(p, base != NULL ? base : JCS_BARE_PREFIX, bl);
+	p += bl;
+	if (base != NULL)
+		jcs_digits_encode(it->der, it->len, p);
+	else
+		jcs_base45_encode(it->der, it->len, p);
+	p += pl;
+	*p++ = '\n';
+	it->line_len = (size_t)(p - it->line);
+	return 0;
+}
+
+/* One item of a job: i < sign->n signs, the rest write files and lines. */
 static void
 job_item(void *arg, size_t i, int worker)
 {
@@ -568,6 +690,13 @@ job_item(void *arg, size_t i, int worker)
 		return;
 	}
 	it = &r->write->it[i - n_sign];
+	if (r->o->out_list != NULL && format_line(ctx, r->o, r->write,
+	    it) == -1) {
+		item_fail(it, ctx);
+		return;
+	}
+	if (r->o->out_dir == NULL)
+		return;
 	if (write_label_file(ctx, r->o, it) == -1) {
 		item_fail(it, ctx);
 		return;
@@ -583,16 +712,46 @@ job_item(void *arg, size_t i, int worker)
 
 /* Reads the next chunk of units into s and looks each up in the registry.
  * Returns 1 a chunk, 0 end of file, -1 error. */
+static int read_units(jcs_ctx *ctx, struct run *r, struct csv *c,
+    struct jcs_regbatch *rb, struct slot *s);
+
 static int
 read_chunk(jcs_ctx *ctx, struct run *r, struct csv *c,
     struct jcs_regbatch *rb, const jcs_issue_opts *io, struct slot *s)
 {
-	const jcs_batch_opts *o = r->o;
-	char field[MAX_LINE + 4], why[160];
+	int rc;
 
 	for (size_t i = 0; i < s->n; i++)
 		item_clear(&s->it[i]);
 	s->n = 0;
+	jcs_regbatch_read(rb, 1);
+	rc = read_units(ctx, r, c, rb, s);
+	jcs_regbatch_read(rb, 0);
+	if (rc != 1)
+		return rc;
+	/* the validity of this chunk's labels: from now, by the rules */
+	if (jcs_ca_label_fields(ctx, r->ca, io, &s->f) == -1)
+		return -1;
+	{
+		uint8_t b;
+
+		if (RAND_bytes(&b, 1) != 1)
+			return jcs_fail_ossl(ctx, JCS_ERR_CRYPTO, "cannot draw "
+			    "a random byte");
+		s->serial_first = 1 + b % 0x7f;
+	}
+	s->stage = SLOT_READ;
+	return 1;
+}
+
+/* read_chunk's lines into s: 1 some, 0 none left, -1 error. */
+static int
+read_units(jcs_ctx *ctx, struct run *r, struct csv *c,
+    struct jcs_regbatch *rb, struct slot *s)
+{
+	const jcs_batch_opts *o = r->o;
+	char field[MAX_LINE + 4], why[160];
+
 	while (s->n < CHUNK) {
 		struct item *it = &s->it[s->n];
 		int rc = csv_next(c, field, sizeof(field), why, sizeof(why));
@@ -612,18 +771,12 @@ read_chunk(jcs_ctx *ctx, struct run *r, struct csv *c,
 		item_clear(it);
 		memcpy(it->unit, field, strlen(field) + 1);
 		if ((rc = jcs_regbatch_find(ctx, rb, it->unit, &it->der,
-		    &it->len)) == -1)
+		    &it->len, it->serial, &it->not_after)) == -1)
 			return -1;
 		it->kind = rc == 1 ? ITEM_OLD : ITEM_NEW;
 		s->n++;
 	}
-	if (s->n == 0)
-		return 0;
-	/* the validity of this chunk's labels: from now, by the rules */
-	if (jcs_ca_label_fields(ctx, r->ca, io, &s->f) == -1)
-		return -1;
-	s->stage = SLOT_READ;
-	return 1;
+	return s->n > 0 ? 1 : 0;
 }
 
 /* Records a signed chunk in one transaction. */
@@ -667,7 +820,7 @@ commit_chunk(jcs_ctx *ctx, struct run *r, struct jcs_regbatch *rb,
 			free(it->der);
 			it->der = NULL;
 			if (jcs_regbatch_find(ctx, rb, it->unit, &it->der,
-			    &it->len) != 1) {
+			    &it->len, it->serial, &it->not_after) != 1) {
 				if (jcs_ctx_error(ctx) == JCS_OK)
 					jcs_fail(ctx, JCS_ERR_REGISTRY, "unit "
 					    "%s: label vanished", it->unit);
@@ -760,6 +913,188 @@ run_workers(jcs_ctx *ctx, struct run *r, int jobs)
 	return 0;
 }
 
+/* ---- the list (--out-list) ---- */
+
+/* The directory part of path ("." if none) into out. */
+static int
+dir_of(char *out, size_t n, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return jcs_pathf(out, n, ".");
+	if (slash == path)
+		return jcs_pathf(out, n, "/");
+	if ((size_t)(slash - path) >= n)
+		return -1;
+	memcpy(out, path, (size_t)(slash - path));
+	out[slash - path] = '\0';
+	return 0;
+}
+
+/* 1 if the file at path is the list of this batch, made by an earlier
+ * run: its header, then a line of the file's first unit whose label
+ * serial is the one the registry holds for it (serials are random: no
+ * other list matches). 0 otherwise. */
+static int
+list_is_ours(jcs_ctx *ctx, const jcs_batch_opts *o, struct jcs_regbatch *rb,
+    const char *path)
+{
+	struct csv c;
+	char unit[MAX_LINE + 4], why[160], serial[41], want[MAX_LINE + 48];
+	char head[sizeof(JCS_BATCH_LIST_HEADER) + 2], first[MAX_LINE + 48];
+	uint8_t *der = NULL;
+	size_t len;
+	FILE *f;
+	int ok = 0;
+
+	if (csv_open(ctx, &c, o->csv_path) == -1)
+		return 0;
+	if (csv_next(&c, unit, sizeof(unit), why, sizeof(why)) == 1 &&
+	    jcs_regbatch_find(ctx, rb, unit, &der, &len, serial, NULL) == 1 &&
+	    (f = fopen(path, "r")) != NULL) {
+		snprintf(want, sizeof(want), "%s,%s,", unit, serial);
+		ok = fgets(head, sizeof(head), f) != NULL &&
+		    strcmp(head, JCS_BATCH_LIST_HEADER "\n") == 0 &&
+		    fgets(first, sizeof(first), f) != NULL &&
+		    strncmp(first, want, strlen(want)) == 0;
+		fclose(f);
+	}
+	free(der);
+	fclose(c.f);
+	jcs_ok(ctx);
+	return ok;
+}
+
+/* Opens and locks the list's temporary file PATH.tmp, empty. The final
+ * name must not hold anything but this batch's list. Returns 0 or -1. */
+static int
+list_open(jcs_ctx *ctx, struct list *l, const jcs_batch_opts *o,
+    struct jcs_regbatch *rb)
+{
+	struct stat st, fst;
+
+	l->path = o->out_list;
+	if (jcs_pathf(l->tmp, sizeof(l->tmp), "%s.jcstar-tmp", l->path) == -1)
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "--out-list path is "
+		    "too long");
+	if (lstat(l->path, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			return jcs_fail(ctx, JCS_ERR_EXISTS, "%s exists and is "
+			    "not a regular file", l->path);
+		if (!list_is_ours(ctx, o, rb, l->path))
+			return jcs_fail(ctx, JCS_ERR_EXISTS, "%s exists and is "
+			    "not the list of this batch (of %s, registration "
+			    "%s): remove it, or choose another name", l->path,
+			    o->csv_path, o->reg_id);
+	}
+	for (int attempt = 0; attempt < 3; attempt++) {
+		l->fd = open(l->tmp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+		    0644);
+		if (l->fd == -1)
+			return jcs_fail(ctx, JCS_ERR_IO, "cannot create %s: %s",
+			    l->tmp, strerror(errno));
+		if (flock(l->fd, LOCK_EX | LOCK_NB) == -1) {
+			close(l->fd);
+			l->fd = -1;
+			return jcs_fail(ctx, JCS_ERR_IO, "another batch is "
+			    "writing %s: wait for it, or choose another name",
+			    l->path);
+		}
+		/* still the file of that name (not renamed away by the run
+		 * that held it): it is ours to empty */
+		if (fstat(l->fd, &fst) == 0 && lstat(l->tmp, &st) == 0 &&
+		    st.st_dev == fst.st_dev && st.st_ino == fst.st_ino) {
+			if (ftruncate(l->fd, 0) == -1) {
+				jcs_fail(ctx, JCS_ERR_IO, "cannot write %s: %s",
+				    l->tmp, strerror(errno));
+				break;
+			}
+			return 0;
+		}
+		close(l->fd);
+		l->fd = -1;
+	}
+	if (l->fd != -1) {
+		close(l->fd);
+		l->fd = -1;
+		return -1;
+	}
+	return jcs_fail(ctx, JCS_ERR_IO, "cannot lock %s", l->tmp);
+}
+
+static int
+list_write(jcs_ctx *ctx, struct list *l, const void *data, size_t len)
+{
+	if (write_all_fd(l->fd, data, len) == -1)
+		return jcs_fail(ctx, JCS_ERR_IO, "cannot write %s: %s", l->tmp,
+		    errno != 0 ? strerror(errno) : "short write");
+	return 0;
+}
+
+/* Appends a written chunk's lines, in file order, in one write. */
+static int
+list_add_chunk(jcs_ctx *ctx, struct list *l, const struct slot *s)
+{
+	size_t n = 0, off = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		n += s->it[i].line_len;
+	if (n > l->cap) {
+		uint8_t *b = realloc(l->buf, n);
+
+		if (b == NULL)
+			return jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
+		l->buf = b;
+		l->cap = n;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		memcpy(l->buf + off, s->it[i].line, s->it[i].line_len);
+		off += s->it[i].line_len;
+	}
+	return list_write(ctx, l, l->buf, n);
+}
+
+/* The list is complete: flushed to disk, renamed to its name, and the
+ * rename flushed too. Returns 0 or -1. */
+static int
+list_finish(jcs_ctx *ctx, struct list *l)
+{
+	char dir[4200];
+	int dfd;
+
+	if (fsync(l->fd) == -1)
+		return jcs_fail(ctx, JCS_ERR_IO, "cannot write %s: %s", l->tmp,
+		    strerror(errno));
+	if (rename(l->tmp, l->path) == -1)
+		return jcs_fail(ctx, JCS_ERR_IO, "cannot rename %s to %s: %s",
+		    l->tmp, l->path, strerror(errno));
+	if (dir_of(dir, sizeof(dir), l->path) == 0 &&
+	    (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		int rc = fsync(dfd);
+
+		close(dfd);
+		if (rc == -1)
+			return jcs_fail(ctx, JCS_ERR_IO, "cannot flush %s: %s",
+			    dir, strerror(errno));
+	}
+	close(l->fd); /* releases the lock */
+	l->fd = -1;
+	return 0;
+}
+
+/* An unfinished list: its temporary is removed (a re-run rebuilds every
+ * line from the registry). */
+static void
+list_abandon(struct list *l)
+{
+	if (l->fd == -1)
+		return;
+	unlink(l->tmp);
+	close(l->fd);
+	l->fd = -1;
+}
+
 static void
 run_free(struct run *r, int jobs)
 {
@@ -788,13 +1123,19 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 	char msg[512] = "";
 
 	memset(&r, 0, sizeof(r));
+	r.list.fd = -1;
+	r.sync.fd = -1;
 	if (res != NULL)
 		memset(res, 0, sizeof(*res));
 	if (ca == NULL || o == NULL || o->reg_id == NULL ||
-	    o->csv_path == NULL || o->out_dir == NULL || res == NULL)
+	    o->csv_path == NULL || (o->out_dir == NULL &&
+	    o->out_list == NULL) || res == NULL)
 		return jcs_fail(ctx, JCS_ERR_INVALID_ARG,
 		    "batch needs a CA, a registration, a CSV file and an "
-		    "output directory");
+		    "output directory or list file");
+	if (o->out_dir == NULL && (o->tmpl != NULL || o->pem))
+		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "artwork and PEM "
+		    "files go to an output directory: give one");
 	jobs = o->jobs > 0 ? o->jobs : 1;
 	if (jobs > jcs_jobs_max())
 		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "jobs must be 1 to "
@@ -802,9 +1143,25 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 	if (strcmp(o->csv_path, "-") == 0)
 		return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "the batch file must "
 		    "be a file (it is read twice), not standard input");
-	if (stat(o->out_dir, &st) == -1 || !S_ISDIR(st.st_mode))
+	if (o->out_dir != NULL && (stat(o->out_dir, &st) == -1 ||
+	    !S_ISDIR(st.st_mode)))
 		return jcs_fail(ctx, JCS_ERR_IO, "output directory %s does "
 		    "not exist", o->out_dir);
+	if (o->out_list != NULL) {
+		char dir[4200];
+
+		if (strcmp(o->out_list, "-") == 0 || o->out_list[0] == '\0')
+			return jcs_fail(ctx, JCS_ERR_INVALID_ARG, "the list "
+			    "must be a file (it is renamed into place once "
+			    "complete), not standard output");
+		if (dir_of(dir, sizeof(dir), o->out_list) == -1 ||
+		    stat(dir, &st) == -1 || !S_ISDIR(st.st_mode))
+			return jcs_fail(ctx, JCS_ERR_IO, "the directory of the "
+			    "list %s does not exist", o->out_list);
+		if (stat(o->out_list, &st) == 0 && S_ISDIR(st.st_mode))
+			return jcs_fail(ctx, JCS_ERR_EXISTS, "the list %s is a "
+			    "directory", o->out_list);
+	}
 	if (o->payload_base_url != NULL &&
 	    jcs_base_url_check(ctx, o->payload_base_url) == -1)
 		return -1;
@@ -816,7 +1173,7 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 		goto out;
 	/* one batch at a time per output directory: the temporaries it
 	 * finds are then surely left by a dead run */
-	{
+	if (o->out_dir != NULL) {
 		char lock[4200];
 
 		jcs_pathf(lock, sizeof(lock), "%s/.jcstar-batch.lock",
@@ -835,7 +1192,12 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 			goto out;
 		}
 	}
-	remove_stale_temporaries(o->out_dir);
+	if (o->out_dir != NULL)
+		remove_stale_temporaries(o->out_dir);
+	if (o->out_list != NULL && (list_open(ctx, &r.list, o, rb) == -1 ||
+	    list_write(ctx, &r.list, JCS_BATCH_LIST_HEADER "\n",
+	    strlen(JCS_BATCH_LIST_HEADER "\n")) == -1))
+		goto out;
 	res->rows = total;
 
 	/* the fields every label of the batch shares */
@@ -855,6 +1217,7 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 	}
 	r.o = o;
 	r.ca = ca;
+	r.sync.fd = jcs_regbatch_defer_sync(rb);
 	r.hsm = jcs_key_in_hsm(r.key);
 	pthread_mutex_init(&r.hsm_lock, NULL);
 	if ((slots = calloc(SLOTS, sizeof(*slots))) == NULL) {
@@ -883,6 +1246,19 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 		if (sign == NULL && write == NULL && commit == NULL &&
 		    (stop || eof))
 			break;
+		/* the chunk to write was committed in the last round: its
+		 * labels leave only once the registry holds them on disk */
+		if (write != NULL && sync_wait(ctx, &r.sync) == -1) {
+			if (!failed) {
+				err = jcs_ctx_error(ctx);
+				snprintf(msg, sizeof(msg), "%s",
+				    jcs_ctx_message(ctx));
+			}
+			stop = failed = 1;
+			for (int i = 0; i < SLOTS; i++)
+				slots[i].stage = SLOT_FREE;
+			continue;
+		}
 		/* the jobs: sign one chunk, write the files of another */
 		r.sign = sign;
 		r.write = write;
@@ -890,11 +1266,15 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 		    0);
 		jcs_pool_start(pool, job_item, &r, n);
 		/* meanwhile, on this thread: commit, read ahead */
-		if (commit != NULL && commit_chunk(ctx, &r, rb, commit,
-		    res) == -1) {
+		if (commit != NULL && (commit_chunk(ctx, &r, rb, commit,
+		    res) == -1 || sync_start(ctx, &r.sync) == -1)) {
 			stop = failed = 1;
 			err = jcs_ctx_error(ctx);
 			snprintf(msg, sizeof(msg), "%s", jcs_ctx_message(ctx));
+			/* nothing committed is written before it is durable */
+			for (int i = 0; i < SLOTS; i++)
+				if (slots[i].stage == SLOT_COMMITTED)
+					slots[i].stage = SLOT_FREE;
 		}
 		if (!stop && !eof && (next = free_slot(slots)) != NULL) {
 			int k = read_chunk(ctx, &r, &c, rb, &io, next);
@@ -926,7 +1306,9 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 				res->files += write->it[i].files;
 				unsynced += write->it[i].files;
 			}
-			if (failed_item(ctx, write) != NULL) {
+			if (failed_item(ctx, write) != NULL ||
+			    (r.list.fd != -1 && list_add_chunk(ctx, &r.list,
+			    write) == -1)) {
 				if (!failed) {
 					err = jcs_ctx_error(ctx);
 					snprintf(msg, sizeof(msg), "%s",
@@ -939,6 +1321,8 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 			} else {
 				write->stage = SLOT_FREE;
 				done += write->n;
+				if (r.list.fd != -1)
+					res->listed += write->n;
 				if (unsynced >= SYNC_EVERY) {
 					if (flush_dir(ctx, o->out_dir) == -1 &&
 					    !failed) {
@@ -969,6 +1353,13 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 		err = jcs_ctx_error(ctx);
 		snprintf(msg, sizeof(msg), "%s", jcs_ctx_message(ctx));
 	}
+	/* the list gets its name only whole */
+	if (r.list.fd != -1 && !failed && err != JCS_ERR_INTERRUPTED &&
+	    list_finish(ctx, &r.list) == -1) {
+		failed = 1;
+		err = jcs_ctx_error(ctx);
+		snprintf(msg, sizeof(msg), "%s", jcs_ctx_message(ctx));
+	}
 	if (failed) {
 		jcs_fail(ctx, err, "%s", msg);
 	} else if (err == JCS_ERR_INTERRUPTED) {
@@ -982,11 +1373,21 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 out_mutex:
 	pthread_mutex_destroy(&r.hsm_lock);
 out:
+	/* a sync under way is waited for (it may still fail: nothing of its
+	 * chunk was written) */
+	if (r.sync.running) {
+		pthread_join(r.sync.t, NULL);
+		r.sync.running = 0;
+	}
+	list_abandon(&r.list);
+	free(r.list.buf);
 	jcs_pool_free(pool);
 	run_free(&r, jobs);
 	for (int i = 0; slots != NULL && i < SLOTS; i++)
-		for (size_t k = 0; k < CHUNK; k++)
+		for (size_t k = 0; k < CHUNK; k++) {
 			free(slots[i].it[k].der);
+			free(slots[i].it[k].line);
+		}
 	free(slots);
 	jcs_regbatch_free(rb);
 	if (c.f != NULL)

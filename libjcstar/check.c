@@ -62,6 +62,7 @@ struct jcs_checker {
 	jcs_ctx **wctx;
 	struct queued *queue;
 	size_t n_queue;
+	int list;       /* line 1 was a batch's label list header */
 };
 
 static uint64_t
@@ -415,6 +416,34 @@ jcs_checker_add(jcs_ctx *ctx, jcs_checker *c, const char *line, size_t len)
 		return jcs_fail(ctx, JCS_ERR_TOO_LARGE, "more than %lu lines",
 		    JCS_CHECK_MAX_LINES);
 	c->lines++;
+	/* a label list of jcstar issue --batch --out-list: the header is no
+	 * label, and a line's payload is its fourth field */
+	if (c->lines == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0 &&
+	    len - 3 == strlen(JCS_BATCH_LIST_HEADER) &&
+	    memcmp(line + 3, JCS_BATCH_LIST_HEADER, len - 3) == 0) {
+		/* the same, saved by a spreadsheet with a byte order mark */
+		line += 3;
+		len -= 3;
+	}
+	if (c->lines == 1 && len == strlen(JCS_BATCH_LIST_HEADER) &&
+	    memcmp(line, JCS_BATCH_LIST_HEADER, len) == 0) {
+		c->list = 1;
+		jcs_ok(ctx);
+		return 0;
+	}
+	if (c->list) {
+		const char *p = line, *end = line + len;
+
+		for (int commas = 0; commas < 3 && p != NULL; commas++) {
+			p = memchr(p, ',', (size_t)(end - p));
+			if (p != NULL)
+				p++;
+		}
+		if (p != NULL) {
+			len = (size_t)(end - p);
+			line = p;
+		}
+	}
 	if (c->pool != NULL) {
 		struct queued *q = &c->queue[c->n_queue];
 

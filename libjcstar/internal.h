@@ -138,6 +138,13 @@ void jcs_label_signer_free(struct jcs_label_signer *s);
 int jcs_label_signer_sign(jcs_ctx *ctx, struct jcs_label_signer *s,
     const jcs_label_fields *f, uint8_t **der, size_t *len,
     char serial_hex[41]);
+/* Sets the first byte (1 to 0x7f) of the serials s signs from now on; 0
+ * (the default) draws it per label. The 8 bytes after it are random
+ * either way. A batch sets one random first byte per transaction, so that
+ * its serials land close together in the registry's serial index (a
+ * commit then writes a few index pages, not one per label). */
+void jcs_label_signer_set_serial_first(struct jcs_label_signer *s,
+    int first);
 
 /* der.c */
 /* Checks that buf is exactly one well-formed definite-length TLV with
@@ -232,10 +239,23 @@ void jcs_regbatch_free(struct jcs_regbatch *b);
 /* The registration's fields (owned by b). */
 const jcs_registration *jcs_regbatch_registration(
     const struct jcs_regbatch *b);
-/* The DER of the label already issued to unit of the batch's registration:
- * 1 (in *der, for free()), 0 none, -1 error. Inside a transaction or not. */
+/* The DER of the label already issued to unit of the batch's registration
+ * (outside a transaction, a registration that had no unit labels when b was
+ * made is not searched: a unit labelled since is found by the insert):
+ * 1 (in *der, for free(); its serial in hex and its not_after too, if
+ * serial and not_after are not NULL), 0 none, -1 error. Inside a
+ * transaction or not. */
 int jcs_regbatch_find(jcs_ctx *ctx, struct jcs_regbatch *b, const char *unit,
-    uint8_t **der, size_t *len);
+    uint8_t **der, size_t *len, char serial[41], time_t *not_after);
+/* From now on, a commit does not wait for the disk (SQLite's WAL with
+ * synchronous=NORMAL): the caller must fdatasync the returned descriptor
+ * of the WAL file after a commit, and hand out nothing of that commit
+ * before the sync returns 0. Returns the descriptor (owned by b), or -1
+ * if that cannot be set up: commits then sync as before. */
+int jcs_regbatch_defer_sync(struct jcs_regbatch *b);
+/* Starts (start 1) or ends (0) a read transaction around lookups with
+ * jcs_regbatch_find, outside a write transaction. */
+void jcs_regbatch_read(struct jcs_regbatch *b, int start);
 /* BEGIN IMMEDIATE (waits for other writers), then checks that the
  * registration is still issuable (JCS_ERR_REVOKED if withdrawn). 0 or -1
  * (rolled back). */

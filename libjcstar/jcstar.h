@@ -718,8 +718,12 @@ void jcs_checker_free(jcs_checker *chk);
  * any case) or else the path of an image (PNG or JPEG) whose every QR code
  * is checked. Records one result per label (an image without a code, or
  * that cannot be read, gives one result with that error). Only the line
- * ending must already be removed. Returns the number of results added, or
- * -1 (JCS_ERR_TOO_LARGE past JCS_CHECK_MAX_LINES, JCS_ERR_NOMEM). */
+ * ending must already be removed. A label list of a batch (first line
+ * JCS_BATCH_LIST_HEADER, after a UTF-8 byte order mark or not) is read as
+ * such: its header gives no result, and the payload of every further line
+ * is the text after its third comma.
+ * Returns the number of results added, or -1 (JCS_ERR_TOO_LARGE past
+ * JCS_CHECK_MAX_LINES, JCS_ERR_NOMEM). */
 int jcs_checker_add(jcs_ctx *ctx, jcs_checker *chk, const char *line,
     size_t len);
 
@@ -917,17 +921,31 @@ jcs_label *jcs_ca_issue_registered(jcs_ctx *ctx, jcs_ca *ca,
  * becomes '%2F') only after they commit. Resumable: run it again after a
  * crash or kill and it issues the units not yet issued, and rewrites any
  * file missing for a unit already issued; no unit is issued twice. Memory
- * stays flat whatever the number of rows. */
+ * stays flat whatever the number of rows.
+ *
+ * Instead of (or besides) the files, out_list names one CSV file, the
+ * label list (docs/BATCH.md): the header JCS_BATCH_LIST_HEADER, then one
+ * line per unit in the order of the units file: unit serial, label serial
+ * (hex), last day of validity (YYYY-MM-DD), payload (the QR text: url form
+ * with payload_base_url, else bare). It is written to OUT_LIST.jcstar-tmp,
+ * flushed and renamed to out_list only when complete, so out_list never
+ * holds a partial list; a re-run after an interruption writes the lines of
+ * the units issued before from the registry. An existing out_list is
+ * refused (JCS_ERR_EXISTS) unless it is this batch's list (its first line
+ * is the first unit's label, as the registry holds it), which is then
+ * replaced. */
 #define JCS_BATCH_MAX_ROWS 10000000UL
+#define JCS_BATCH_LIST_HEADER "unit_serial,serial,not_after,payload"
 
 typedef struct jcs_batch_opts {
 	const char *reg_id;
 	const char *csv_path;        /* "-" is not accepted: rows are read
 	                                twice */
-	const char *out_dir;         /* must exist */
+	const char *out_dir;         /* must exist; NULL: no files (out_list) */
 	int pem;                     /* 1: write PEM files */
 	const jcs_template *tmpl;    /* if not NULL, also UNIT.png artwork */
-	const char *payload_base_url; /* url form for artwork; NULL = bare */
+	const char *payload_base_url; /* url form for artwork and the list;
+	                                NULL = bare */
 	int dpi;                     /* artwork resolution; 0 = 300 */
 	const jcs_issue_opts *issue; /* not_before, valid_days; may be NULL */
 	/* called after each transaction (and once at the start) */
@@ -942,6 +960,9 @@ typedef struct jcs_batch_opts {
 	 * can set a flag that this returns. */
 	int (*stop)(void *arg);
 	void *stop_arg;
+	/* if not NULL, the label list (see above); its directory must exist.
+	 * out_dir and out_list may be given together */
+	const char *out_list;
 } jcs_batch_opts;
 
 typedef struct jcs_batch_result {
@@ -949,6 +970,7 @@ typedef struct jcs_batch_result {
 	unsigned long issued;    /* newly issued by this run */
 	unsigned long existing;  /* issued by an earlier run */
 	unsigned long files;     /* files written by this run */
+	unsigned long listed;    /* lines of the list (0 without out_list) */
 } jcs_batch_result;
 
 /* Runs a batch (see above). Returns 0 with *res filled, or -1 with *res

@@ -1067,7 +1067,12 @@ struct jcs_label_signer {
 	size_t alg_len;
 	EVP_PKEY_CTX *pctx;       /* ECDSA: signs a SHA-256 digest */
 	EVP_MD *sha256;
+	EVP_MD_CTX *dctx;         /* ECDSA: the digest, reused */
 	EVP_MD_CTX *mtmpl, *mctx; /* Ed25519: DigestSign, copied per label */
+	/* random bytes for serials, drawn 64 serials at a time */
+	uint8_t rnd[64 * (SERIAL_RANDOM_BYTES - 1)];
+	size_t rnd_used;
+	int first;                /* the serials' first byte; 0 = random */
 };
 
 void
@@ -1075,10 +1080,12 @@ jcs_label_signer_free(struct jcs_label_signer *s)
 {
 	if (s == NULL)
 		return;
+	OPENSSL_cleanse(s->rnd, sizeof(s->rnd));
 	jcs_label_free(s->tmpl);
 	OPENSSL_free(s->alg_der);
 	EVP_PKEY_CTX_free(s->pctx);
 	EVP_MD_free(s->sha256);
+	EVP_MD_CTX_free(s->dctx);
 	EVP_MD_CTX_free(s->mtmpl);
 	EVP_MD_CTX_free(s->mctx);
 	free(s);
@@ -1097,6 +1104,7 @@ jcs_label_signer_new(jcs_ctx *ctx, const jcs_label_fields *f,
 		return NULL;
 	}
 	s->key = key;
+	s->rnd_used = sizeof(s->rnd);
 	/* the fields are checked here, once, and a label is signed the
 	 * ordinary way: its signatureAlgorithm is the one to copy */
 	if ((s->tmpl = jcs_label_new(ctx, f)) == NULL ||
@@ -1114,6 +1122,7 @@ jcs_label_signer_new(jcs_ctx *ctx, const jcs_label_fields *f,
 		s->alg = 0; /* the engine's own path: jcs_label_sign */
 	if (s->alg == JCS_ALG_EC_P256 &&
 	    ((s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+	    (s->dctx = EVP_MD_CTX_new()) == NULL ||
 	    (s->pctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL)) ==
 	    NULL || EVP_PKEY_sign_init(s->pctx) != 1 ||
 	    EVP_PKEY_CTX_set_signature_md(s->pctx, EVP_sha256()) != 1)) {
@@ -1134,6 +1143,39 @@ jcs_label_signer_new(jcs_ctx *ctx, const jcs_label_fields *f,
 err:
 	jcs_label_signer_free(s);
 	return NULL;
+}
+
+void
+jcs_label_signer_set_serial_first(struct jcs_label_signer *s, int first)
+{
+	s->first = first >= 1 && first <= 0x7f ? first : 0;
+}
+
+/* A serial as random_serial makes it, from the signer's store of random
+ * bytes (one RAND_bytes call per 64 serials), its first byte s->first if
+ * set. */
+static int
+signer_serial(struct jcs_label_signer *s, ASN1_INTEGER *ai)
+{
+	uint8_t b[SERIAL_RANDOM_BYTES];
+	const size_t n = SERIAL_RANDOM_BYTES - 1;
+
+	if (s->rnd_used + n > sizeof(s->rnd)) {
+		if (RAND_bytes(s->rnd, sizeof(s->rnd)) != 1)
+			return -1;
+		s->rnd_used = 0;
+	}
+	if (s->first != 0) {
+		b[0] = (uint8_t)s->first;
+	} else {
+		if (RAND_bytes(b, 1) != 1)
+			return -1;
+		b[0] = (uint8_t)(1 + b[0] % 0x7f);
+	}
+	memcpy(b + 1, s->rnd + s->rnd_used, n);
+	OPENSSL_cleanse(s->rnd + s->rnd_used, n);
+	s->rnd_used += n;
+	return ASN1_STRING_set(ai, b, sizeof(b)) == 1 ? 0 : -1;
 }
 
 /* Writes a DER length; returns its size (out NULL: only the size). */
@@ -1194,7 +1236,7 @@ jcs_label_signer_sign(jcs_ctx *ctx, struct jcs_label_signer *s,
 	if (f->product.unit_serial != NULL && check_string(ctx,
 	    JCS_ERR_INVALID_ARG, S_UNIT, f->product.unit_serial) == -1)
 		return -1;
-	if (random_serial(t->serial) == -1 ||
+	if (signer_serial(s, t->serial) == -1 ||
 	    ASN1_INTEGER_set_int64(t->validity->not_before,
 	    (int64_t)f->not_before) != 1 ||
 	    ASN1_INTEGER_set_int64(t->validity->not_after,
@@ -1211,9 +1253,10 @@ jcs_label_signer_sign(jcs_ctx *ctx, struct jcs_label_signer *s,
 		return jcs_fail_ossl(ctx, JCS_ERR_CRYPTO, "cannot encode "
 		    "label");
 	if (s->alg == JCS_ALG_EC_P256) {
-		if (EVP_Digest(tbs, (size_t)tbslen, md, &mdlen, s->sha256,
-		    NULL) != 1 || EVP_PKEY_sign(s->pctx, sig, &siglen, md,
-		    mdlen) != 1)
+		if (EVP_DigestInit_ex(s->dctx, s->sha256, NULL) != 1 ||
+		    EVP_DigestUpdate(s->dctx, tbs, (size_t)tbslen) != 1 ||
+		    EVP_DigestFinal_ex(s->dctx, md, &mdlen) != 1 ||
+		    EVP_PKEY_sign(s->pctx, sig, &siglen, md, mdlen) != 1)
 			goto sign_err;
 	} else if (EVP_MD_CTX_copy_ex(s->mctx, s->mtmpl) != 1 ||
 	    EVP_DigestSign(s->mctx, sig, &siglen, tbs, (size_t)tbslen) != 1) {

@@ -90,6 +90,42 @@ check "one file per unit" \
 consistent small/ca small/out
 umount small
 
+# ---- the disk holding the label list fills up, then grows ------------------
+
+"$J" register --ca ca --reg-id R-4 "${REG[@]}" -q
+"$J" trust export --ca ca -o ca-trust.pem -q
+units u4.csv 1 4000
+mkdir small-list
+mount -t tmpfs -o size=256k tmpfs small-list
+expect_rc 2 "a batch whose list fills the disk stops with a clear error" \
+    "$J" issue --ca ca --reg-id R-4 --batch u4.csv \
+    --out-list small-list/labels.csv --base-url HTTPS://V.EXAMPLE/L/
+expect_err_contains "cannot write small-list/labels.csv.jcstar-tmp: No space left on device"
+expect_err_contains "run the same command again to finish"
+MIDL=$(sqlite3 ca/registry.db "SELECT count(*) FROM labels WHERE reg_id='R-4'")
+check "it stopped part of the way ($MIDL of 4000 recorded)" \
+    test "$MIDL" -gt 0 -a "$MIDL" -lt 4000
+check "no list appears under its name" no_file small-list/labels.csv
+check "no temporary list is left" no_file small-list/labels.csv.jcstar-tmp
+check "ca: integrity_check ok" \
+    test "$(sqlite3 ca/registry.db 'PRAGMA integrity_check')" = ok
+mount -o remount,size=64m small-list
+expect_rc 0 "with room again, the same batch resumes" \
+    "$J" issue --ca ca --reg-id R-4 --batch u4.csv \
+    --out-list small-list/labels.csv --base-url HTTPS://V.EXAMPLE/L/
+expect_err_contains "4000 lines written"
+check "every unit issued exactly once" test "$(sqlite3 ca/registry.db \
+    "SELECT count(*), count(DISTINCT unit_serial) FROM labels WHERE reg_id='R-4'")" = "4000|4000"
+check "the list has every unit once, in order" \
+    cmp -s <(tail -n +2 small-list/labels.csv | cut -d, -f1) <(seq -f "U%06g" 1 4000)
+check "its serials are the registry's" \
+    cmp -s <(tail -n +2 small-list/labels.csv | cut -d, -f1,2 | sort) \
+    <(sqlite3 -separator , ca/registry.db "SELECT unit_serial, serial FROM labels WHERE reg_id='R-4'" | sort)
+expect_rc 0 "every line of the list verifies" \
+    "$J" verify --trust ca-trust.pem --batch small-list/labels.csv -q
+expect_rc 0 "the audit chain is intact" "$J" audit verify --ca ca
+umount small-list
+
 # ---- the HSM token disappears in the middle of a batch ------------------
 
 MODULE=/usr/lib/softhsm/libsofthsm2.so
@@ -138,6 +174,20 @@ expect_rc 0 "a label signed before the fault verifies" \
     "$J" verify --trust hsm-trust.pem out3/U000001.der
 expect_rc 0 "a label signed after it verifies" \
     "$J" verify --trust hsm-trust.pem out3/U003000.der
+# a label list signed by the HSM key, with two jobs
+"$J" register --ca hsm --reg-id R-5 "${REG[@]}" -q
+units u5.csv 1 1500
+expect_rc 0 "an HSM batch into a label list (--jobs 2)" \
+    "$J" issue --ca hsm --reg-id R-5 --batch u5.csv --out-list hsm-list.csv \
+    --form bare --jobs 2
+expect_err_contains "1500 issued now"
+expect_rc 0 "every line of the HSM list verifies" \
+    "$J" verify --trust hsm-trust.pem --batch hsm-list.csv -q
+check "the HSM list has every unit once, in order" \
+    cmp -s <(tail -n +2 hsm-list.csv | cut -d, -f1) <(seq -f "U%06g" 1 1500)
+check "the HSM list's serials are the registry's" \
+    cmp -s <(tail -n +2 hsm-list.csv | cut -d, -f1,2 | sort) \
+    <(sqlite3 -separator , hsm/registry.db "SELECT unit_serial, serial FROM labels WHERE reg_id='R-5'" | sort)
 
 # ---- the HSM token directory made unreadable in the middle of a batch ----
 # Root reads any file, so the batch runs without the capabilities that

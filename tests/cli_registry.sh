@@ -367,6 +367,153 @@ kill -CONT "$pid" 2>/dev/null
 wait "$pid"
 check "the first batch finished (3000 files)" test "$(ls out-l | wc -l)" = 3000
 
+# ---- the label list: issue --batch --out-list ----
+# one CSV file for variable-data printing: its lines are the units' labels
+# (as the registry holds them), in file order, the same with --jobs 2; an
+# interrupted batch leaves no list and resumes to a whole one
+"$J" register --ca ca --reg-id JCS-V1 --scheme jcstar --level 1 --vendor V \
+    --product List --model V-1 -q
+"$J" register --ca ca --reg-id JCS-V2 --scheme jcstar --level 1 --vendor V \
+    --product List --model V-2 -q
+{ echo unit_serial; for i in $(seq 1 2500); do echo "V$(( (i * 7919) % 2500 ))"; done; } > v.csv
+tail -n +2 v.csv > v-units.txt
+BASE=HTTPS://VERIFY.EXAMPLE/L/
+expect_rc 0 "list: 2500 units with --jobs 1" \
+    "$J" issue --ca ca --reg-id JCS-V1 --batch v.csv --out-list v1.csv \
+    --base-url "$BASE" --jobs 1
+expect_err_contains "2500 lines written to v1.csv"
+expect_rc 0 "list: the same units with --jobs 2" \
+    "$J" issue --ca ca --reg-id JCS-V2 --batch v.csv --out-list v2.csv \
+    --base-url "$BASE" --jobs 2
+check "list: the header line" \
+    test "$(head -n 1 v1.csv)" = "unit_serial,serial,not_after,payload"
+check "list --jobs 1: one line per unit, in the units file's order" \
+    cmp -s <(tail -n +2 v1.csv | cut -d, -f1) v-units.txt
+check "list --jobs 2: the same units in the same order" \
+    cmp -s <(tail -n +2 v2.csv | cut -d, -f1) v-units.txt
+check "list: the serials are the registry's, unit for unit" \
+    cmp -s <(tail -n +2 v1.csv | cut -d, -f1,2 | sort) \
+    <(sqlite3 -separator , ca/registry.db "SELECT unit_serial, serial FROM labels WHERE reg_id='JCS-V1'" | sort)
+check "list: every payload is in the url form of --base-url" \
+    test "$(tail -n +2 v1.csv | cut -d, -f4 | grep -c "^$BASE[0-9]*\$")" = 2500
+check "list: no temporary file is left" no_file v1.csv.jcstar-tmp
+sed -n 2p v1.csv | cut -d, -f4 > v1-first.txt
+U1=$(sed -n 2p v1.csv | cut -d, -f1)
+S1=$(sed -n 2p v1.csv | cut -d, -f2)
+STDIN=v1-first.txt expect_rc 0 "list: a line's payload verifies with jcstar verify" \
+    "$J" verify --trust trust-rs.pem --payload -
+expect_out_contains "unit $U1"
+STDIN=v1-first.txt expect_rc 0 "list: its label's serial is the line's" \
+    "$J" verify --trust trust-rs.pem --payload - --json
+expect_out_contains "\"serial\":\"$S1\""
+expect_rc 0 "verify --batch takes the list itself (--jobs 2)" \
+    "$J" verify --trust trust-rs.pem --batch v2.csv --report v2-report.csv --jobs 2
+expect_err_contains "2500 labels checked: 2500 valid, 0 not valid, 0 duplicates"
+check "verify --batch: the report's rows keep the list's line numbers" \
+    test "$(sed -n 2p v2-report.csv | cut -d, -f1)" = 2
+check "verify --batch: the report's units are the list's" \
+    cmp -s <(tail -n +2 v2-report.csv | cut -d, -f9) v-units.txt
+# a copied line and a damaged one are found
+{ head -n 3 v1.csv; sed -n 2p v1.csv; sed -n 4p v1.csv | sed 's/,\(.*\)....$/,\1/'; } > v-bad.csv
+expect_rc 1 "verify --batch of a list with a copied and a damaged line" \
+    "$J" verify --trust trust-rs.pem --batch v-bad.csv
+expect_out_contains "line 4: DUPLICATE of line 2"
+expect_out_contains "line 5: NOT VALID"
+# the bare form
+"$J" register --ca ca --reg-id JCS-V3 --scheme jcstar --level 1 --vendor V \
+    --product List --model V-3 -q
+{ echo unit_serial; for i in $(seq 1 50); do echo "W$i"; done; } > w.csv
+expect_rc 0 "list: --form bare" \
+    "$J" issue --ca ca --reg-id JCS-V3 --batch w.csv --out-list w.csv.out --form bare -q
+check "list --form bare: bare payloads" \
+    test "$(tail -n +2 w.csv.out | cut -d, -f4 | grep -c '^JCS1:')" = 50
+expect_rc 0 "list --form bare: verify --batch takes it" \
+    "$J" verify --trust trust-rs.pem --batch w.csv.out -q
+# re-running a finished batch: nothing issued, the same list
+cp v1.csv v1-before.csv
+expect_rc 0 "list: the same batch again" \
+    "$J" issue --ca ca --reg-id JCS-V1 --batch v.csv --out-list v1.csv --base-url "$BASE"
+expect_err_contains "0 issued now, 2500 issued before; 2500 lines written"
+check "list: the same list, byte for byte" cmp -s v1.csv v1-before.csv
+# bad input: a clear error, nothing issued, nothing overwritten
+"$J" register --ca ca --reg-id JCS-V4 --scheme jcstar --level 1 --vendor V \
+    --product List --model V-4 -q
+expect_rc 2 "list: another batch's list is not overwritten" \
+    "$J" issue --ca ca --reg-id JCS-V4 --batch v.csv --out-list v1.csv --base-url "$BASE"
+expect_err_contains "v1.csv exists and is not the list of this batch"
+check "list: it is unchanged" cmp -s v1.csv v1-before.csv
+echo "some other file" > other.csv
+expect_rc 2 "list: some other file is not overwritten" \
+    "$J" issue --ca ca --reg-id JCS-V4 --batch v.csv --out-list other.csv --base-url "$BASE"
+expect_err_contains "other.csv exists and is not the list of this batch"
+check "list: that file is unchanged" test "$(cat other.csv)" = "some other file"
+expect_rc 2 "list: a missing directory" \
+    "$J" issue --ca ca --reg-id JCS-V4 --batch v.csv --out-list nowhere/l.csv --base-url "$BASE"
+expect_err_contains "the directory of the list nowhere/l.csv does not exist"
+expect_rc 2 "list: not standard output" \
+    "$J" issue --ca ca --reg-id JCS-V4 --batch v.csv --out-list - --base-url "$BASE"
+expect_err_contains "must be a file"
+expect_rc 2 "list: --pem needs --out-dir" \
+    "$J" issue --ca ca --reg-id JCS-V4 --batch v.csv --out-list v4.csv --pem
+expect_err_contains "--pem writes files into --out-dir"
+expect_rc 2 "list: the url form needs a base URL" \
+    "$J" issue --ca ca --reg-id JCS-V4 --batch v.csv --out-list v4.csv
+expect_err_contains "the url form needs a base URL"
+check "list: nothing was issued by the refused runs" \
+    test "$(sqlite3 ca/registry.db "SELECT count(*) FROM labels WHERE reg_id='JCS-V4'")" = 0
+# SIGTERM in the middle: no list, no temporary; the same command resumes
+# to a whole list (the lines of the units issued before rebuilt from the
+# registry), each unit once
+{ echo unit_serial; for i in $(seq 1 8000); do echo "X$i"; done; } > x.csv
+seq -f "X%g" 1 8000 > x-units.txt
+"$J" register --ca ca --reg-id JCS-X --scheme jcstar --level 1 --vendor V \
+    --product List --model X-1 -q
+env --default-signal=INT "$J" issue --ca ca --reg-id JCS-X --batch x.csv \
+    --out-list x.list --base-url "$BASE" --jobs 2 -q 2> xsig.err &
+pid=$!
+for _ in $(seq 1 600); do
+	n=$(sqlite3 ca/registry.db "SELECT count(*) FROM labels WHERE reg_id='JCS-X'" 2>/dev/null || echo 0)
+	[ "${n:-0}" -ge 2048 ] && break
+	sleep 0.05
+done
+kill -TERM "$pid" 2>/dev/null
+wait "$pid"
+src=$?
+check "list SIGTERM: the batch stops with status 143 (got $src)" test "$src" = 143
+check "list SIGTERM: it says how to resume" \
+    grep -q "run the same command again to resume" xsig.err
+REC=$(sqlite3 ca/registry.db "SELECT count(*) FROM labels WHERE reg_id='JCS-X'")
+check "list SIGTERM: stopped part-way ($REC of 8000)" test "$REC" -gt 0 -a "$REC" -lt 8000
+check "list SIGTERM: no list under its name" no_file x.list
+check "list SIGTERM: no temporary left" no_file x.list.jcstar-tmp
+expect_rc 0 "list: the interrupted batch resumes" \
+    "$J" issue --ca ca --reg-id JCS-X --batch x.csv --out-list x.list \
+    --base-url "$BASE" --jobs 2
+expect_err_contains "8000 lines written to x.list"
+check "list after resuming: every unit once, in order" \
+    cmp -s <(tail -n +2 x.list | cut -d, -f1) x-units.txt
+check "list after resuming: 8000 distinct serials, the registry's" \
+    test "$(tail -n +2 x.list | cut -d, -f2 | sort -u | wc -l)" = 8000 -a \
+    "$(sqlite3 ca/registry.db "SELECT count(*), count(DISTINCT unit_serial) FROM labels WHERE reg_id='JCS-X'")" = "8000|8000"
+check "list after resuming: its serials are the registry's" \
+    cmp -s <(tail -n +2 x.list | cut -d, -f1,2 | sort) \
+    <(sqlite3 -separator , ca/registry.db "SELECT unit_serial, serial FROM labels WHERE reg_id='JCS-X'" | sort)
+expect_rc 0 "list after resuming: every line verifies" \
+    "$J" verify --trust trust-rs.pem --batch x.list --jobs 2 -q
+# a list and label files together
+mkdir out-v5
+"$J" register --ca ca --reg-id JCS-V5 --scheme jcstar --level 1 --vendor V \
+    --product List --model V-5 -q
+expect_rc 0 "list: --out-list with --out-dir" \
+    "$J" issue --ca ca --reg-id JCS-V5 --batch w.csv --out-list v5.csv \
+    --out-dir out-v5 --base-url "$BASE" -q
+check "list with --out-dir: 50 files and 50 lines" \
+    test "$(ls out-v5 | grep -c '\.der$')" = 50 -a "$(tail -n +2 v5.csv | wc -l)" = 50
+expect_rc 0 "list with --out-dir: a file's label is its line's" \
+    "$J" verify --trust trust-rs.pem --json out-v5/W7.der
+expect_out_contains "\"serial\":\"$(grep '^W7,' v5.csv | cut -d, -f2)\""
+expect_rc 0 "audit chain intact after the lists" "$J" audit verify --ca ca
+
 # two issuers at once on one CA
 "$J" register --ca ca --reg-id JCS-P1 --scheme jcstar --level 1 --vendor V \
     --product A --model A -q

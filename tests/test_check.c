@@ -181,6 +181,82 @@ test_jobs_same_results(void **state)
 	jcs_ctx_free(ctx);
 }
 
+/* A label list of a batch (issue --batch --out-list): its header gives no
+ * row, each line's payload column is checked, rows keep the file's line
+ * numbers, with any number of jobs; the header anywhere but on line 1 is
+ * just a bad line. */
+static void
+test_label_list(void **state)
+{
+	static struct lines ls;
+	jcs_ctx *ctx = jcs_ctx_new();
+	jcs_trust *trust = jcs_trust_load_file(ctx,
+	    tu_src("tests/vectors/trust-p256.pem"));
+	jcs_verify_opts vo;
+	jcs_checker *one, *c;
+	char line[JCS_PAYLOAD_MAX + 128];
+
+	(void)state;
+	assert_non_null(trust);
+	make_lines(&ls);
+	one = check_all(&ls, trust, 1);
+	memset(&vo, 0, sizeof(vo));
+	vo.at = tu_time("2026-01-01");
+	for (int jobs = 1; jobs <= 2; jobs++) {
+		c = jcs_checker_new(ctx, trust, &vo);
+		assert_non_null(c);
+		assert_int_equal(jcs_checker_set_jobs(ctx, c, jobs), 0);
+		/* with 2 jobs, as a spreadsheet saves it: a byte order mark */
+		snprintf(line, sizeof(line), "%s%s", jobs == 2 ?
+		    "\xef\xbb\xbf" : "", JCS_BATCH_LIST_HEADER);
+		assert_int_equal(jcs_checker_add(ctx, c, line, strlen(line)),
+		    0);
+		for (int i = 0; i < N_LINES; i++) {
+			int n = snprintf(line, sizeof(line), "U%d,0a1b2c3d4e5f"
+			    "6a7b8c,2027-12-31,%s", i, ls.text[i]);
+
+			assert_true(jcs_checker_add(ctx, c, line,
+			    (size_t)n) >= 0);
+		}
+		assert_true(jcs_checker_flush(ctx, c) >= 0);
+		assert_int_equal(jcs_checker_count(c), N_LINES);
+		for (size_t i = 0; i < N_LINES; i++) {
+			const jcs_check_result *a = jcs_checker_result(one, i);
+			const jcs_check_result *b = jcs_checker_result(c, i);
+
+			assert_int_equal(b->line, i + 2);
+			assert_int_equal(b->verdict, a->verdict);
+			assert_int_equal(b->duplicate_of == 0,
+			    a->duplicate_of == 0);
+			if (a->duplicate_of != 0)
+				assert_int_equal(b->duplicate_of,
+				    a->duplicate_of + 1);
+			assert_string_equal(b->input, a->input);
+			assert_string_equal(b->serial, a->serial);
+			assert_string_equal(b->unit_serial, a->unit_serial);
+		}
+		jcs_checker_free(c);
+	}
+	/* not on line 1: no list, and the header is a bad line */
+	c = jcs_checker_new(ctx, trust, &vo);
+	assert_int_equal(jcs_checker_add(ctx, c, ls.text[0],
+	    strlen(ls.text[0])), 1);
+	assert_int_equal(jcs_checker_add(ctx, c, JCS_BATCH_LIST_HEADER,
+	    strlen(JCS_BATCH_LIST_HEADER)), 1);
+	assert_int_equal(jcs_checker_result(c, 1)->verdict,
+	    JCS_ERR_NOT_PAYLOAD);
+	snprintf(line, sizeof(line), "U1,00,2027-12-31,%s", ls.text[1]);
+	assert_int_equal(jcs_checker_add(ctx, c, line, strlen(line)), 1);
+	assert_int_equal(jcs_checker_result(c, 2)->verdict,
+	    JCS_ERR_NOT_PAYLOAD);
+	jcs_checker_free(c);
+	jcs_checker_free(one);
+	for (int i = 0; i < N_LINES; i++)
+		free(ls.text[i]);
+	jcs_trust_free(trust);
+	jcs_ctx_free(ctx);
+}
+
 /* Bad job counts, jobs set too late, a report while lines wait. */
 static void
 test_jobs_queue(void **state)
@@ -245,6 +321,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_jobs_same_results),
 		cmocka_unit_test(test_jobs_queue),
+		cmocka_unit_test(test_label_list),
 	};
 
 	return cmocka_run_group_tests_name("check", tests, NULL, NULL);

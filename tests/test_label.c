@@ -772,6 +772,46 @@ test_batch_signer(void **state)
 			jcs_label_free(l);
 			free(der);
 		}
+		/* serials over several refills of the signer's store of
+		 * random bytes: all distinct, 18 hex digits; with a first
+		 * byte set, every serial starts with it (out of range: drawn
+		 * per label again) */
+		{
+			static char seen[300][41];
+			const int firsts[3] = { 0x2a, 0, 0x80 };
+
+			for (int k = 0; k < 300; k++) {
+				jcs_label_fields g = f;
+				uint8_t *der;
+				size_t len;
+				char want[3];
+
+				jcs_label_signer_set_serial_first(s,
+				    firsts[k / 100]);
+				g.product.unit_serial = "SN-2";
+				assert_int_equal(jcs_label_signer_sign(ctx, s,
+				    &g, &der, &len, seen[k]), 0);
+				free(der);
+				assert_int_equal(strlen(seen[k]), 18);
+				if (firsts[k / 100] == 0x2a)
+					assert_memory_equal(seen[k], "2a", 2);
+				snprintf(want, sizeof(want), "%.2s", seen[k]);
+				assert_true(strtol(want, NULL, 16) >= 1 &&
+				    strtol(want, NULL, 16) <= 0x7f);
+				for (int m = 0; m < k; m++)
+					assert_string_not_equal(seen[m],
+					    seen[k]);
+			}
+			/* drawn per label: not all 100 alike */
+			{
+				int same = 1;
+
+				for (int k = 101; k < 200; k++)
+					same &= strncmp(seen[k], seen[100],
+					    2) == 0;
+				assert_false(same);
+			}
+		}
 		/* a unit serial the format refuses */
 		{
 			jcs_label_fields g = f;

@@ -693,6 +693,277 @@ test_batch_stop(void **state)
 	free(dir);
 }
 
+struct list_rec {
+	const char *unit, *reg_id;
+	time_t not_after;
+	int found;
+};
+
+static int
+list_rec_cb(void *arg, const jcs_record *rec)
+{
+	struct list_rec *w = arg;
+
+	w->found = rec->unit_serial != NULL &&
+	    strcmp(rec->unit_serial, w->unit) == 0 &&
+	    strcmp(rec->reg_id, w->reg_id) == 0;
+	w->not_after = rec->not_after;
+	return 0;
+}
+
+/* Checks the label list at path: the header, then one line per unit of
+ * want ("U1\nU2\n...") in that order, each line's serial the registry's
+ * label of that unit, its date the label's end, its payload (url form with
+ * base, else bare) a label of that unit that verifies. Returns the
+ * number of lines. */
+static unsigned long
+check_list(jcs_ctx *ctx, jcs_ca *ca, const jcs_trust *trust, const char *path,
+    const char *want, const char *reg_id, const char *base)
+{
+	size_t len;
+	char *text = (char *)tu_read(path, &len), *line, *save = NULL;
+	const char *w = want;
+	unsigned long n = 0;
+	char tmpname[4400];
+	struct stat st;
+
+	assert_non_null(text);
+	text = realloc(text, len + 1);
+	text[len] = '\0';
+	assert_int_equal(strncmp(text, JCS_BATCH_LIST_HEADER "\n",
+	    strlen(JCS_BATCH_LIST_HEADER) + 1), 0);
+	assert_int_equal(text[len - 1], '\n');
+	for (line = strtok_r(text + strlen(JCS_BATCH_LIST_HEADER) + 1, "\n",
+	    &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		char *unit = line, *serial, *date, *payload, d[16];
+		const char *nl = strchr(w, '\n');
+		struct list_rec rec;
+		jcs_label *l;
+
+		assert_non_null(nl);
+		assert_non_null(serial = strchr(unit, ','));
+		*serial++ = '\0';
+		assert_non_null(date = strchr(serial, ','));
+		*date++ = '\0';
+		assert_non_null(payload = strchr(date, ','));
+		*payload++ = '\0';
+		/* the units file's order */
+		if (strlen(unit) != (size_t)(nl - w) ||
+		    strncmp(unit, w, (size_t)(nl - w)) != 0)
+			fail_msg("line %lu: unit %s, expected %.*s", n + 2,
+			    unit, (int)(nl - w), w);
+		w = nl + 1;
+		assert_true(strlen(serial) >= 16);
+		/* the payload is that unit's label, and it verifies */
+		if (base != NULL)
+			assert_int_equal(strncmp(payload, base, strlen(base)),
+			    0);
+		else
+			assert_int_equal(strncmp(payload, JCS_BARE_PREFIX,
+			    strlen(JCS_BARE_PREFIX)), 0);
+		if ((l = jcs_label_from_payload(ctx, payload,
+		    strlen(payload))) == NULL)
+			fail_msg("line %lu: %s", n + 2, jcs_ctx_message(ctx));
+		if (jcs_verify(ctx, trust, l, NULL, NULL) != 0)
+			fail_msg("line %lu: %s", n + 2, jcs_ctx_message(ctx));
+		assert_string_equal(jcs_label_get_fields(l)->product.unit_serial,
+		    unit);
+		assert_string_equal(jcs_label_serial_hex(l), serial);
+		assert_string_equal(jcs_date_format(
+		    jcs_label_get_fields(l)->not_after, d, sizeof(d)), date);
+		jcs_label_free(l);
+		/* the registry holds that serial for that unit */
+		memset(&rec, 0, sizeof(rec));
+		rec.unit = unit;
+		rec.reg_id = reg_id;
+		assert_int_equal(jcs_ca_find(ctx, ca, serial, list_rec_cb,
+		    &rec), 0);
+		assert_true(rec.found);
+		n++;
+	}
+	assert_int_equal(*w, '\0');
+	free(text);
+	/* no temporary is left beside it */
+	snprintf(tmpname, sizeof(tmpname), "%s.jcstar-tmp", path);
+	assert_int_equal(stat(tmpname, &st), -1);
+	return n;
+}
+
+/* --out-list: one CSV list in the units file's order, the same with one
+ * or two jobs; a list that exists is refused unless it is this batch's;
+ * an interrupted batch leaves no list and resumes to a whole one. */
+static void
+test_batch_list(void **state)
+{
+	char *dir = new_ca("list"), csv[4300], list[4][4300], out[4300];
+	char want[1 << 16];
+	jcs_ctx *ctx = jcs_ctx_new();
+	jcs_ca *ca = jcs_ca_open(ctx, dir, NULL);
+	jcs_batch_opts bo;
+	jcs_batch_result res;
+	jcs_trust *trust;
+	struct stat st;
+	struct stopper stp;
+	char *pem, *before, *after;
+	size_t wlen = 0, blen, alen;
+	FILE *f;
+	int count;
+	const int n = 2500;
+	const char *base = "HTTPS://VERIFY.EXAMPLE/L/";
+
+	(void)state;
+	for (int k = 1; k <= 5; k++) {
+		char id[24];
+		jcs_registration r;
+
+		snprintf(id, sizeof(id), "JCS-L%d", k);
+		r = reg_of(id, 1, NULL);
+		assert_int_equal(jcs_ca_register(ctx, ca, &r), 0);
+	}
+	for (int k = 0; k < 4; k++)
+		snprintf(list[k], sizeof(list[k]), "%s/list%d.csv", tmp, k + 1);
+	snprintf(csv, sizeof(csv), "%s/list-units.csv", tmp);
+	f = fopen(csv, "w");
+	fputs("unit_serial\n", f);
+	for (int i = 0; i < n; i++) {
+		fprintf(f, "U%d\n", (i * 7919) % n);
+		wlen += (size_t)snprintf(want + wlen, sizeof(want) - wlen,
+		    "U%d\n", (i * 7919) % n);
+	}
+	fclose(f);
+	pem = jcs_ca_trust_pem(ctx, ca);
+	trust = jcs_trust_load_mem(ctx, (const uint8_t *)pem, strlen(pem));
+	assert_non_null(trust);
+	free(pem);
+	/* one job and two: the same lines in the same order */
+	for (int k = 0; k < 2; k++) {
+		memset(&bo, 0, sizeof(bo));
+		bo.reg_id = k == 0 ? "JCS-L1" : "JCS-L2";
+		bo.csv_path = csv;
+		bo.out_list = list[k];
+		bo.payload_base_url = base;
+		bo.jobs = k + 1;
+		if (jcs_ca_issue_batch(ctx, ca, &bo, &res) != 0)
+			fail_msg("jobs %d: %s", k + 1, jcs_ctx_message(ctx));
+		assert_int_equal(res.issued, n);
+		assert_int_equal(res.listed, n);
+		assert_int_equal(res.files, 0);
+		assert_int_equal(check_list(ctx, ca, trust, list[k], want,
+		    bo.reg_id, base), n);
+	}
+	/* the same batch again: accepted, nothing issued, the same list */
+	before = (char *)tu_read(list[0], &blen);
+	bo.reg_id = "JCS-L1";
+	bo.out_list = list[0];
+	bo.jobs = 2;
+	assert_int_equal(jcs_ca_issue_batch(ctx, ca, &bo, &res), 0);
+	assert_int_equal(res.issued, 0);
+	assert_int_equal(res.existing, n);
+	assert_int_equal(res.listed, n);
+	after = (char *)tu_read(list[0], &alen);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(before, after, blen);
+	free(after);
+	/* another batch's list, or some other file, is not replaced, and
+	 * nothing is issued */
+	bo.reg_id = "JCS-L3";
+	bo.out_list = list[1];
+	assert_int_equal(jcs_ca_issue_batch(ctx, ca, &bo, &res), -1);
+	assert_err(ctx, JCS_ERR_EXISTS);
+	assert_msg(ctx, "is not the list of this batch");
+	tu_write(list[2], "unit_serial\nsomething else\n", 27);
+	bo.out_list = list[2];
+	assert_int_equal(jcs_ca_issue_batch(ctx, ca, &bo, &res), -1);
+	assert_err(ctx, JCS_ERR_EXISTS);
+	after = (char *)tu_read(list[2], &alen);
+	assert_int_equal(alen, 27);
+	free(after);
+	count = 0;
+	assert_int_equal(jcs_ca_list(ctx, ca, "JCS-L3", 0, 0, count_cb,
+	    &count), 0);
+	assert_int_equal(count, 0);
+	/* bad places for the list, bad combinations */
+	{
+		const struct {
+			const char *path;
+			int pem, err;
+			const char *msg;
+		} bad[] = {
+			{ "/nonexistent/dir/list.csv", 0, JCS_ERR_IO,
+			  "directory of the list" },
+			{ "-", 0, JCS_ERR_INVALID_ARG, "must be a file" },
+			{ "", 0, JCS_ERR_INVALID_ARG, "must be a file" },
+			{ tmp, 0, JCS_ERR_EXISTS, "is a directory" },
+			{ list[3], 1, JCS_ERR_INVALID_ARG,
+			  "output directory" },
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			bo.out_list = bad[i].path;
+			bo.pem = bad[i].pem;
+			if (jcs_ca_issue_batch(ctx, ca, &bo, &res) != -1)
+				fail_msg("%s: accepted", bad[i].path);
+			assert_err(ctx, bad[i].err);
+			assert_msg(ctx, bad[i].msg);
+		}
+		bo.pem = 0;
+		assert_int_equal(stat(list[3], &st), -1);
+	}
+	/* interrupted, with both jobs counts: no list (and no temporary)
+	 * until a run completes it, then every unit once, in order */
+	for (int jobs = 1; jobs <= 2; jobs++) {
+		int round;
+
+		bo.reg_id = jobs == 1 ? "JCS-L3" : "JCS-L4";
+		bo.out_list = list[3];
+		bo.jobs = jobs;
+		bo.payload_base_url = NULL; /* the bare form */
+		bo.stop = stop_after;
+		bo.stop_arg = &stp;
+		unlink(list[3]);
+		for (round = 1;; round++) {
+			char tmpname[4400];
+
+			memset(&stp, 0, sizeof(stp));
+			stp.after = 3 * round + 1;
+			if (jcs_ca_issue_batch(ctx, ca, &bo, &res) == 0)
+				break;
+			assert_err(ctx, JCS_ERR_INTERRUPTED);
+			assert_int_equal(stat(list[3], &st), -1);
+			snprintf(tmpname, sizeof(tmpname), "%s.jcstar-tmp",
+			    list[3]);
+			assert_int_equal(stat(tmpname, &st), -1);
+			assert_true(round < 20);
+		}
+		assert_true(round > 1);
+		assert_true(res.existing > 0);
+		assert_int_equal(res.issued + res.existing, n);
+		assert_int_equal(res.listed, n);
+		assert_int_equal(check_list(ctx, ca, trust, list[3], want,
+		    bo.reg_id, NULL), n);
+		bo.stop = NULL;
+	}
+	/* a list and files together */
+	snprintf(out, sizeof(out), "%s/out-list", tmp);
+	assert_int_equal(mkdir(out, 0700), 0);
+	unlink(list[3]);
+	bo.reg_id = "JCS-L5";
+	bo.out_dir = out;
+	bo.payload_base_url = base;
+	assert_int_equal(jcs_ca_issue_batch(ctx, ca, &bo, &res), 0);
+	assert_int_equal(res.files, n);
+	assert_int_equal(res.listed, n);
+	assert_int_equal(check_list(ctx, ca, trust, list[3], want, "JCS-L5",
+	    base), n);
+	assert_int_equal(der_files(out), n);
+	free(before);
+	assert_int_equal(jcs_ca_audit_verify(ctx, ca), 1 + 5 + 5 * n);
+	jcs_trust_free(trust);
+	jcs_ca_free(ca);
+	jcs_ctx_free(ctx);
+	free(dir);
+}
+
 /* Four processes issue into one CA at once: all succeed, serials unique,
  * units never doubled. */
 static void
@@ -769,6 +1040,7 @@ main(void)
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_batch_jobs),
 		cmocka_unit_test(test_batch_stop),
+		cmocka_unit_test(test_batch_list),
 		cmocka_unit_test(test_concurrent_issuers),
 	};
 
