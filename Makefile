@@ -159,20 +159,20 @@ $(B)/example: docs/example.c $(B)/libjcstar.so.$(SOVERSION)
 # runs start at once and the short jobs fill in around them.
 CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CLI_TESTS = $(basename $(notdir $(wildcard tests/cli*.sh)))
-CHECK_FIRST = valgrind/cli_render valgrind/cli_qr valgrind/cli_faults \
-       valgrind/cli_registry valgrind/cli_serve valgrind/cli
-CHECK_LIST = $(CHECK_FIRST) \
-       $(filter-out $(CHECK_FIRST),$(CLI_TESTS:%=valgrind/%)) \
-       asan/cli_faults asan/cli_render \
-       $(filter-out asan/cli_faults asan/cli_render,$(CLI_TESTS:%=asan/%)) \
-       unit-asan clang-tidy $(CLI_TESTS:%=cli/%) web \
-       fuzz-seed $(FUZZ_NAMES:%=fuzz/%) unit cppcheck install example symbols
+CHECK_SLOW = valgrind/cli_qr valgrind/cli_render valgrind/cli_registry \
+       valgrind/cli_faults valgrind/cli_serve valgrind/cli valgrind/cli_scan \
+       asan/cli_registry asan/cli_faults asan/cli_render asan/cli_qr
+CHECK_LIST = $(CHECK_SLOW) \
+       $(filter-out $(CHECK_SLOW),$(CLI_TESTS:%=valgrind/%)) \
+       $(filter-out $(CHECK_SLOW),$(CLI_TESTS:%=asan/%)) \
+       unit-asan unit clang-tidy web $(CLI_TESTS:%=cli/%) \
+       fuzz-seed $(FUZZ_NAMES:%=fuzz/%) cppcheck install example symbols
 
 check: deps
 	@start=$$(date +%s); \
 	  $(MAKE) --no-print-directory -j$(CHECK_JOBS) -Otarget check-build \
 	    fuzz-build || exit; \
-	  echo "== build: $$(($$(date +%s) - start)) s; $(words $(CHECK_LIST)) jobs, $(CHECK_JOBS) at a time"; \
+	  echo "== build: $$(($$(date +%s) - start)) s; $(words $(CHECK_LIST)) jobs, $(CHECK_JOBS) at a time; load average $$(cut -d" " -f1-3 /proc/loadavg)"; \
 	  rm -rf $(B)/check; \
 	  $(MAKE) --no-print-directory -j$(CHECK_JOBS) -Otarget -k \
 	    $(CHECK_LIST:%=check/%); \
