@@ -55,7 +55,7 @@ ASAN_LIB_OBJ = $(LIB_SRC:libjcstar/%.c=$(B)/asan/lib/%.o) \
         test-install test-symbols test-web demo bench install uninstall clean deps vectors \
         fuzz fuzz-build test-fuzz analyze test-valgrind test-valgrind-full \
         check/unit check/unit-asan check/symbols check/example check/install \
-        check/web check/cppcheck check/clang-tidy check/fuzz-seed
+        check/web check/cppcheck check/clang-tidy
 
 all: $(B)/jcstar $(B)/libjcstar.a $(B)/libjcstar.so.$(SOVERSION) $(B)/jcstar.pc
 
@@ -152,11 +152,14 @@ $(B)/example: docs/example.c $(B)/libjcstar.so.$(SOVERSION)
 #   valgrind/S             tests/S.sh with jcstar under valgrind memcheck
 #                          (every CLI script, scripts/test-valgrind)
 #   web                    the web verifier (node --test)
-#   fuzz-seed fuzz/T       the seed corpora, then libFuzzer target T, 30 s
+#   fuzz/T                 libFuzzer target T for 30 s (the seed corpora
+#                          are made after the build: scripts/fuzz --seed)
 #   cppcheck clang-tidy    static analysis (scripts/analyze)
 # Most jobs use one core, so on 2 cores two run side by side. They are
 # listed longest first (measured on 2 cores), so that the long memcheck
-# runs start at once and the short jobs fill in around them.
+# runs start at once and the short jobs fill in around them. Every file a
+# job needs is built before the jobs start: a job whose prerequisite is
+# still being made is passed over by make -j, which would spoil the order.
 CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CLI_TESTS = $(basename $(notdir $(wildcard tests/cli*.sh)))
 CHECK_SLOW = valgrind/cli_qr valgrind/cli_render valgrind/cli_registry \
@@ -166,12 +169,12 @@ CHECK_LIST = $(CHECK_SLOW) \
        $(filter-out $(CHECK_SLOW),$(CLI_TESTS:%=valgrind/%)) \
        $(filter-out $(CHECK_SLOW),$(CLI_TESTS:%=asan/%)) \
        unit-asan unit clang-tidy web $(CLI_TESTS:%=cli/%) \
-       fuzz-seed $(FUZZ_NAMES:%=fuzz/%) cppcheck install example symbols
+       $(FUZZ_NAMES:%=fuzz/%) cppcheck install example symbols
 
 check: deps
 	@start=$$(date +%s); \
 	  $(MAKE) --no-print-directory -j$(CHECK_JOBS) -Otarget check-build \
-	    fuzz-build || exit; \
+	    fuzz-build && scripts/fuzz --seed || exit; \
 	  echo "== build: $$(($$(date +%s) - start)) s; $(words $(CHECK_LIST)) jobs, $(CHECK_JOBS) at a time; load average $$(cut -d" " -f1-3 /proc/loadavg)"; \
 	  rm -rf $(B)/check; \
 	  $(MAKE) --no-print-directory -j$(CHECK_JOBS) -Otarget -k \
@@ -202,13 +205,11 @@ check/asan/%: $(B)/asan/jcstar $(B)/tests/make_qr_png
 	    tests/$*.sh
 check/valgrind/%: $(B)/jcstar $(B)/tests/make_qr_png
 	$(JOB) scripts/test-valgrind tests/$*.sh
-check/fuzz-seed: $(B)/jcstar
-	$(JOB) scripts/fuzz --seed
-check/fuzz/%: check/fuzz-seed $(B)/fuzz/%
+check/fuzz/%: $(B)/fuzz/%
 	$(JOB) scripts/fuzz 30 $*
 
 check-build: all $(TEST_NAMES:%=$(B)/tests/%) $(TEST_NAMES:%=$(B)/asan/tests/%) \
-             $(B)/asan/jcstar $(B)/example
+             $(B)/asan/jcstar $(B)/example $(B)/tests/make_qr_png
 
 test-unit: $(TEST_NAMES:%=$(B)/tests/%)
 	@set -e; for t in $^; do echo "== $$t"; \
