@@ -1,7 +1,8 @@
 # jcstar - plain Makefile. Outputs go under build/.
 #   make            library (static + shared), CLI, jcstar.pc
 #   make check      install missing Debian packages, build with -Werror,
-#                   run every test (also under ASan + UBSan)
+#                   run every test (also under ASan + UBSan and memcheck),
+#                   CHECK_JOBS at a time (default: the CPUs)
 #   make demo       throw-away demo CA, issue, show, verify
 #   make bench      benchmarks (not part of check)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -330,7 +331,8 @@ test-valgrind test-valgrind-full: $(B)/jcstar $(B)/tests/make_qr_png
 	@echo "== every CLI test under valgrind memcheck"
 	@scripts/test-valgrind
 
-# make check: every fuzz target for 30 s (two at a time)
+# every fuzz target for 30 s, two at a time (make check runs the same, one
+# job per target: check/fuzz/T)
 test-fuzz: fuzz-build
 	@echo "== fuzz targets, 30 s each"
 	@scripts/fuzz 30
