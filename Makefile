@@ -1,7 +1,8 @@
 # jcstar - plain Makefile. Outputs go under build/.
 #   make            library (static + shared), CLI, jcstar.pc
 #   make check      install missing Debian packages, build with -Werror,
-#                   run every test (also under ASan + UBSan)
+#                   run every test (also under ASan + UBSan and memcheck),
+#                   CHECK_JOBS at a time (default: the CPUs)
 #   make demo       throw-away demo CA, issue, show, verify
 #   make bench      benchmarks (not part of check)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -53,7 +54,9 @@ ASAN_LIB_OBJ = $(LIB_SRC:libjcstar/%.c=$(B)/asan/lib/%.o) \
 
 .PHONY: all check check-build test-unit test-asan test-cli test-example \
         test-install test-symbols test-web demo bench install uninstall clean deps vectors \
-        fuzz fuzz-build test-fuzz analyze test-valgrind test-valgrind-full
+        fuzz fuzz-build test-fuzz analyze test-valgrind test-valgrind-full \
+        check/unit check/unit-asan check/symbols check/example check/install \
+        check/web check/cppcheck check/clang-tidy
 
 all: $(B)/jcstar $(B)/libjcstar.a $(B)/libjcstar.so.$(SOVERSION) $(B)/jcstar.pc
 
@@ -136,14 +139,78 @@ $(B)/example: docs/example.c $(B)/libjcstar.so.$(SOVERSION)
 	$(CC) $(ALL_CFLAGS) -Ilibjcstar -o $@ $< -L$(B) -ljcstar \
 	    -Wl,-rpath,'$$ORIGIN'
 
+# make check: the build (CHECK_JOBS compilers at a time), then every test as
+# a job of its own, CHECK_JOBS jobs at a time (default: the number of CPUs;
+# CHECK_JOBS=1 runs them one after the other). Each job's output is kept in
+# build/check/ and printed whole when the job ends, with a line "PASS NAME
+# (S s)" or "FAIL NAME (exit N, S s)" (scripts/check-job); at the end one
+# line per job and the failed ones named again (scripts/check-summary). A
+# failed job does not stop the others; make check then exits non-zero.
+# The jobs (make check/NAME runs one):
+#   unit unit-asan         the cmocka tests, plain and under ASan+UBSan
+#   symbols example install
+#   cli/S asan/S           tests/S.sh with build/jcstar, build/asan/jcstar
+#   valgrind/S             tests/S.sh with jcstar under valgrind memcheck
+#                          (every CLI script, scripts/test-valgrind)
+#   web                    the web verifier (node --test)
+#   fuzz/T                 libFuzzer target T for 30 s (the seed corpora
+#                          are made after the build: scripts/fuzz --seed)
+#   cppcheck clang-tidy    static analysis (scripts/analyze)
+# Most jobs use one core, so on 2 cores two run side by side. They are
+# listed longest first (measured on 2 cores), so that the long memcheck
+# runs start at once and the short jobs fill in around them. Every file a
+# job needs is built before the jobs start: a job whose prerequisite is
+# still being made is passed over by make -j, which would spoil the order.
+CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CLI_TESTS = $(basename $(notdir $(wildcard tests/cli*.sh)))
+CHECK_SLOW = valgrind/cli_qr valgrind/cli_render valgrind/cli_registry \
+       valgrind/cli_faults valgrind/cli_serve valgrind/cli valgrind/cli_scan \
+       asan/cli_registry asan/cli_faults asan/cli_render asan/cli_qr
+CHECK_LIST = $(CHECK_SLOW) \
+       $(filter-out $(CHECK_SLOW),$(CLI_TESTS:%=valgrind/%)) \
+       $(filter-out $(CHECK_SLOW),$(CLI_TESTS:%=asan/%)) \
+       unit-asan unit clang-tidy web $(CLI_TESTS:%=cli/%) \
+       $(FUZZ_NAMES:%=fuzz/%) cppcheck install example symbols
+
 check: deps
-	@$(MAKE) --no-print-directory check-build
-	@$(MAKE) --no-print-directory test-unit test-asan test-symbols \
-	    test-example test-install test-cli test-web test-fuzz analyze \
-	    test-valgrind
+	@start=$$(date +%s); \
+	  $(MAKE) --no-print-directory -j$(CHECK_JOBS) -Otarget check-build \
+	    fuzz-build && scripts/fuzz --seed || exit; \
+	  echo "== build: $$(($$(date +%s) - start)) s; $(words $(CHECK_LIST)) jobs, $(CHECK_JOBS) at a time; load average $$(cut -d" " -f1-3 /proc/loadavg)"; \
+	  rm -rf $(B)/check; \
+	  $(MAKE) --no-print-directory -j$(CHECK_JOBS) -Otarget -k \
+	    $(CHECK_LIST:%=check/%); \
+	  scripts/check-summary $$start $(CHECK_LIST)
+
+JOB = @scripts/check-job $(@:check/%=%)
+check/unit:
+	$(JOB) $(MAKE) --no-print-directory test-unit
+check/unit-asan:
+	$(JOB) $(MAKE) --no-print-directory test-asan
+check/symbols:
+	$(JOB) $(MAKE) --no-print-directory test-symbols
+check/example:
+	$(JOB) $(MAKE) --no-print-directory test-example
+check/install:
+	$(JOB) $(MAKE) --no-print-directory test-install
+check/web:
+	$(JOB) $(MAKE) --no-print-directory test-web
+check/cppcheck:
+	$(JOB) scripts/analyze cppcheck
+check/clang-tidy: $(B)/gen/builtin.c
+	$(JOB) env ANALYZE_JOBS=1 scripts/analyze clang-tidy
+check/cli/%: $(B)/jcstar $(B)/tests/make_qr_png
+	$(JOB) env JCSTAR=$(CURDIR)/$(B)/jcstar tests/$*.sh
+check/asan/%: $(B)/asan/jcstar $(B)/tests/make_qr_png
+	$(JOB) env ASAN_OPTIONS=detect_leaks=1 JCSTAR=$(CURDIR)/$(B)/asan/jcstar \
+	    tests/$*.sh
+check/valgrind/%: $(B)/jcstar $(B)/tests/make_qr_png
+	$(JOB) scripts/test-valgrind tests/$*.sh
+check/fuzz/%: $(B)/fuzz/%
+	$(JOB) scripts/fuzz 30 $*
 
 check-build: all $(TEST_NAMES:%=$(B)/tests/%) $(TEST_NAMES:%=$(B)/asan/tests/%) \
-             $(B)/asan/jcstar $(B)/example
+             $(B)/asan/jcstar $(B)/example $(B)/tests/make_qr_png
 
 test-unit: $(TEST_NAMES:%=$(B)/tests/%)
 	@set -e; for t in $^; do echo "== $$t"; \
@@ -257,22 +324,15 @@ analyze: $(B)/gen/builtin.c
 	@scripts/analyze
 
 # The CLI tests once more with jcstar under valgrind memcheck: zero errors,
-# zero definite leaks (scripts/test-valgrind). make check leaves out the two
-# artwork scripts, whose hundreds of 300 and 600 dpi renders and decodes
-# take some 10 minutes under memcheck on 2 cores (the rendering code runs
-# there under ASan+UBSan, and in test_render under both); make
-# test-valgrind-full runs every script.
-VALGRIND_CHECK = $(filter-out tests/cli_qr.sh tests/cli_render.sh,\
-       $(wildcard tests/cli*.sh))
-test-valgrind: $(B)/jcstar $(B)/tests/make_qr_png
-	@echo "== CLI tests under valgrind memcheck"
-	@scripts/test-valgrind $(VALGRIND_CHECK)
-
-test-valgrind-full: $(B)/jcstar $(B)/tests/make_qr_png
+# zero definite leaks (scripts/test-valgrind), every script, two at a time.
+# make check runs the same, one job per script (check/valgrind/S).
+# test-valgrind-full is the old name, kept.
+test-valgrind test-valgrind-full: $(B)/jcstar $(B)/tests/make_qr_png
 	@echo "== every CLI test under valgrind memcheck"
 	@scripts/test-valgrind
 
-# make check: every fuzz target for 30 s (two at a time)
+# every fuzz target for 30 s, two at a time (make check runs the same, one
+# job per target: check/fuzz/T)
 test-fuzz: fuzz-build
 	@echo "== fuzz targets, 30 s each"
 	@scripts/fuzz 30
