@@ -157,8 +157,8 @@ expect_rc 2 "trust export into a missing directory" \
     "$J" trust export --ca ca -o no-dir/t.pem
 expect_err_contains "cannot create no-dir/t.pem"
 
-"$J" trust export --ca ca-ed -o trust-ed.pem -q
-"$J" trust export --ca ca-pw -o trust-pw.pem -q
+"$JS" trust export --ca ca-ed -o trust-ed.pem -q
+"$JS" trust export --ca ca-pw -o trust-pw.pem -q
 
 # ---- issue ----------------------------------------------------------------
 

@@ -7,21 +7,21 @@
 . "$(dirname "$0")/lib-cli.sh"
 
 URL=HTTPS://VERIFY.JCSTAR.EXAMPLE/L/
-"$J" ca init --dir ca --name "Example Certification Body" --verify-url "$URL" -q
-"$J" ca init --dir ca2 --name "Second Body" --verify-url "$URL" -q
+"$JS" ca init --dir ca --name "Example Certification Body" --verify-url "$URL" -q
+"$JS" ca init --dir ca2 --name "Second Body" --verify-url "$URL" -q
 "$J" register --ca ca --reg-id JCS-R --scheme jcstar --level 2 --vendor V \
     --product Router --model R-1 -q
 "$J" register --ca ca2 --reg-id JCS-R --scheme jcstar --level 2 --vendor V \
     --product Router --model R-1 -q
 for u in U1 U2 U3; do
-	"$J" issue --ca ca --reg-id JCS-R --unit-serial "$u" -o "$u.der" -q
-	"$J" payload --ca ca "$u.der" > "$u.txt"
+	"$JS" issue --ca ca --reg-id JCS-R --unit-serial "$u" -o "$u.der" -q
+	"$JS" payload --ca ca "$u.der" > "$u.txt"
 done
 # the same unit labelled by a second trusted body: two labels, one unit
-"$J" issue --ca ca2 --reg-id JCS-R --unit-serial U1 -o U1-other.der -q
-"$J" payload --ca ca2 U1-other.der > U1-other.txt
-"$J" trust export --ca ca -o t1.pem -q
-"$J" trust export --ca ca2 -o t2.pem -q
+"$JS" issue --ca ca2 --reg-id JCS-R --unit-serial U1 -o U1-other.der -q
+"$JS" payload --ca ca2 U1-other.der > U1-other.txt
+"$JS" trust export --ca ca -o t1.pem -q
+"$JS" trust export --ca ca2 -o t2.pem -q
 cat t1.pem t2.pem > both.pem
 "$J" render U3.der --template jcstar-2 --ca ca -o U3.png -q
 

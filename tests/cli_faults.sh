@@ -30,8 +30,8 @@ consistent() { # CA OUTDIR: the registry is whole and every file recorded
 
 # ---- the registry locked beyond the timeout --------------------------------
 
-"$J" ca init --dir ca --name "Fault Body" -q
-"$J" register --ca ca --reg-id R-1 "${REG[@]}" -q
+"$JS" ca init --dir ca --name "Fault Body" -q
+"$JS" register --ca ca --reg-id R-1 "${REG[@]}" -q
 # another process holds the write lock until it is killed below (however
 # slowly jcstar runs, e.g. under valgrind)
 mkfifo hold
@@ -69,8 +69,8 @@ consistent ca out1
 
 mkdir small
 mount -t tmpfs -o size=700k tmpfs small
-"$J" ca init --dir small/ca --name "Small Body" -q
-"$J" register --ca small/ca --reg-id R-2 "${REG[@]}" -q
+"$JS" ca init --dir small/ca --name "Small Body" -q
+"$JS" register --ca small/ca --reg-id R-2 "${REG[@]}" -q
 units u2.csv 1 4000
 mkdir small/out
 expect_rc 2 "a batch on a full disk stops with a clear error" \
@@ -92,8 +92,8 @@ umount small
 
 # ---- the disk holding the label list fills up, then grows ------------------
 
-"$J" register --ca ca --reg-id R-4 "${REG[@]}" -q
-"$J" trust export --ca ca -o ca-trust.pem -q
+"$JS" register --ca ca --reg-id R-4 "${REG[@]}" -q
+"$JS" trust export --ca ca -o ca-trust.pem -q
 units u4.csv 1 4000
 mkdir small-list
 mount -t tmpfs -o size=256k tmpfs small-list
@@ -140,9 +140,9 @@ check "a P-256 key in it" pkcs11-tool --module "$MODULE" \
     --key-type EC:prime256v1 --label signer --id 01
 printf '5678\n' > pin
 URI="pkcs11:token=fault-test;object=signer;type=private?module-path=$MODULE&pin-source=$W/pin"
-"$J" ca init --dir hsm --name "HSM Body" -q
+"$JS" ca init --dir hsm --name "HSM Body" -q
 expect_rc 0 "the CA signs with the HSM key" "$J" ca rotate --dir hsm --key "$URI"
-"$J" register --ca hsm --reg-id R-3 "${REG[@]}" -q
+"$JS" register --ca hsm --reg-id R-3 "${REG[@]}" -q
 units u3.csv 1 3000
 mkdir out3
 "$J" issue --ca hsm --reg-id R-3 --batch u3.csv --out-dir out3 \
@@ -169,13 +169,13 @@ expect_rc 0 "with the token back, the same batch resumes" \
     "$J" issue --ca hsm --reg-id R-3 --batch u3.csv --out-dir out3
 check "every unit issued exactly once" test "$(count hsm)" -eq 3000
 consistent hsm out3
-"$J" trust export --ca hsm -o hsm-trust.pem -q
+"$JS" trust export --ca hsm -o hsm-trust.pem -q
 expect_rc 0 "a label signed before the fault verifies" \
     "$J" verify --trust hsm-trust.pem out3/U000001.der
 expect_rc 0 "a label signed after it verifies" \
     "$J" verify --trust hsm-trust.pem out3/U003000.der
 # a label list signed by the HSM key, with two jobs
-"$J" register --ca hsm --reg-id R-5 "${REG[@]}" -q
+"$JS" register --ca hsm --reg-id R-5 "${REG[@]}" -q
 units u5.csv 1 1500
 expect_rc 0 "an HSM batch into a label list (--jobs 2)" \
     "$J" issue --ca hsm --reg-id R-5 --batch u5.csv --out-list hsm-list.csv \
@@ -194,7 +194,7 @@ check "the HSM list's serials are the registry's" \
 # let it (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH): mode 000 then stops it
 # as it stops any other user.
 NODAC=(setpriv --bounding-set -dac_override,-dac_read_search)
-"$J" register --ca hsm --reg-id R-4 "${REG[@]}" -q
+"$JS" register --ca hsm --reg-id R-4 "${REG[@]}" -q
 units u4.csv 1 3000
 mkdir out4
 "${NODAC[@]}" "$J" issue --ca hsm --reg-id R-4 --batch u4.csv \

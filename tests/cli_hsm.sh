@@ -183,7 +183,7 @@ expect_err_contains "signature does not verify"
 
 # ---- revocation: the CRL is signed inside the HSM ----------------------
 
-"$J" show --json hsm2.der >show2.json 2>/dev/null
+"$JS" show --json hsm2.der >show2.json 2>/dev/null
 SERIAL2=$(json_field show2.json serial)
 check "the label serials are known" test -n "$SERIAL2"
 expect_rc 0 "revoke one of the labels" \

@@ -25,7 +25,7 @@ expect_rc 2 "ca init refuses a verify URL without a final slash" \
 expect_err_contains "must end in '/'"
 
 expect_rc 0 "ca init without --verify-url" "$J" ca init --dir ca2 --name Other
-"$J" trust export --ca ca -o trust.pem -q
+"$JS" trust export --ca ca -o trust.pem -q
 expect_rc 0 "issue the reference-style label" issue_ref ca ref.der
 
 expect_rc 0 "payload: url form by default, base URL from --ca" \

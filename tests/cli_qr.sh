@@ -14,7 +14,7 @@ zxing_reads() {
 
 "$J" ca init --dir ca --name "Example Certification Body" \
     --verify-url "$URL" -q
-"$J" trust export --ca ca -o trust.pem -q
+"$JS" trust export --ca ca -o trust.pem -q
 expect_rc 0 "issue a star-1 label" issue_ref ca l1.der
 expect_rc 0 "issue a star-3 label (lab named)" \
     "$J" issue --ca ca "${P[@]}" --reg-id JCS-2025-000993 --level 3 \
@@ -41,8 +41,16 @@ for tmpl in "$TOP"/templates/*.tmpl; do
 		expect_rc 0 "$name: issue a label of its scheme" \
 		    issue_for_template ca "$tmpl" "$lab"
 	fi
-	for form in url bare; do
-		"$J" payload --ca ca --form "$form" "$lab" > "$name-$form.txt"
+	# under memcheck, after its scheme's first template: the url form
+	# only, and no degraded copies (the same decoding paths again)
+	forms="url bare"
+	is_light=0
+	if light "$tmpl"; then
+		forms=url
+		is_light=1
+	fi
+	for form in $forms; do
+		"$JS" payload --ca ca --form "$form" "$lab" > "$name-$form.txt"
 		want=$(cat "$name-$form.txt")
 		expect_rc 0 "$name ($form form): render at 300 dpi" \
 		    "$J" render "$lab" --template "$name" --ca ca --form "$form" \
@@ -55,6 +63,7 @@ for tmpl in "$TOP"/templates/*.tmpl; do
 		    "$J" verify --trust trust.pem --image "$name-$form.png"
 		expect_out_contains "$name-$form.png#1: VALID: genuine"
 	done
+	[ "$is_light" = 1 ] && continue
 	# degraded copies of the url-form artwork (the printed default)
 	f=$name-url
 	want=$(cat "$f.txt")
@@ -91,7 +100,7 @@ expect_rc 1 "a copy too small to read gives no-code, not a wrong verdict" \
 expect_out_contains "no-code"
 
 # a label of another CA, photographed: readable, not trusted
-"$J" ca init --dir other --name "Other Body" --verify-url "$URL" -q
+"$JS" ca init --dir other --name "Other Body" --verify-url "$URL" -q
 expect_rc 0 "issue with another CA" issue_ref other o.der
 expect_rc 0 "render it" "$J" render o.der --template jcstar-1 --ca other \
     -o other.png

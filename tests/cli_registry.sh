@@ -14,7 +14,7 @@ REG=(--scheme jcstar --level 2 --vendor "Example Electronics Co., Ltd."
     --product "Home Router" --model HR-1000 --support-until 2030-03-31)
 count_lines() { grep -c . "$1" || true; }
 
-"$J" ca init --dir ca --name "Example Certification Body" -q
+"$JS" ca init --dir ca --name "Example Certification Body" -q
 expect_true "ca init creates the registry" test -s ca/registry.db
 
 expect_rc 0 "register --help" "$J" register --help
@@ -56,7 +56,7 @@ expect_rc 0 "show reads the unit label" "$J" show u1.der
 expect_out_contains "unit serial       SN0001"
 expect_out_contains "JC-STAR ★2"
 
-S1=$("$J" show --json u1.der | grep -o '"serial":"[0-9a-f]*"' | cut -d'"' -f4)
+S1=$("$JS" show --json u1.der | grep -o '"serial":"[0-9a-f]*"' | cut -d'"' -f4)
 expect_rc 0 "list shows every label" "$J" list --ca ca
 expect_err_contains "3 labels"
 expect_out_contains "$S1  valid"
@@ -70,7 +70,7 @@ expect_rc 2 "show --ca --serial of an unknown serial" \
 expect_err_contains "no label with serial 0123456789abcdef01"
 
 # ---- revocation ----
-"$J" trust export --ca ca -o trust.pem -q
+"$JS" trust export --ca ca -o trust.pem -q
 expect_rc 0 "revoke one label" \
     "$J" revoke --ca ca --serial "$S1" --reason key-compromise
 expect_err_contains "revoked label $S1 (key-compromise)"
@@ -133,18 +133,18 @@ expect_rc 1 "--require-fresh-crl without any CRL" \
 expect_out_contains "has no label CRL"
 
 # a compromised signer: rotate, then revoke the old one
-OLD=$("$J" show --json r.der | grep -o '"issuer_key_id":"[0-9a-f]*"' | cut -d'"' -f4)
+OLD=$("$JS" show --json r.der | grep -o '"issuer_key_id":"[0-9a-f]*"' | cut -d'"' -f4)
 expect_rc 2 "revoke-signer refuses the current signer" \
     "$J" ca revoke-signer --dir ca --key-id "$OLD" --reason key-compromise
 expect_err_contains "is the current one"
-"$J" ca rotate --dir ca -q
+"$JS" ca rotate --dir ca -q
 expect_rc 0 "revoke-signer after a rotation" \
     "$J" ca revoke-signer --dir ca --key-id "$OLD" --reason key-compromise
 expect_true "signers.crl written" test -s ca/signers.crl
 expect_rc 2 "revoke-signer of an unknown key id" \
     "$J" ca revoke-signer --dir ca --key-id 0011223344556677 --reason superseded
 expect_err_contains "no signer with key id 0011223344556677"
-"$J" trust export --ca ca -o trust-rs.pem -q
+"$JS" trust export --ca ca -o trust-rs.pem -q
 expect_rc 1 "labels of the revoked signer fail" "$J" verify --trust trust-rs.pem r.der
 expect_out_contains "signer $OLD"
 expect_out_contains "was revoked on"
@@ -537,7 +537,7 @@ check "1020 labels for the two registrations, serials unique" test \
 expect_rc 0 "audit chain intact after concurrent writers" "$J" audit verify --ca ca
 
 # ---- faults ----
-"$J" ca init --dir ca2 --name "Other" -q
+"$JS" ca init --dir ca2 --name "Other" -q
 cp ca2/registry.db good.db
 echo "this is not a database" > ca2/registry.db
 expect_rc 2 "a registry that is not a database" "$J" list --ca ca2
@@ -563,7 +563,7 @@ umount ro
 
 mkdir small
 mount -t tmpfs -o size=2m tmpfs small
-"$J" ca init --dir small/ca --name "Small" -q
+"$JS" ca init --dir small/ca --name "Small" -q
 "$J" register --ca small/ca --reg-id JCS-F --scheme jcstar --level 1 \
     --vendor V --product P --model M -q
 { echo unit_serial; for i in $(seq 1 5000); do echo "F$i"; done; } > f.csv

@@ -228,7 +228,7 @@ check "ZXingReader reads nothing jcstar cannot: no code in blank.png" \
 
 # ---- verify --image --------------------------------------------------------
 
-"$J" trust export --ca ca -o trust.pem -q
+"$JS" trust export --ca ca -o trust.pem -q
 expect_rc 0 "verify --image: the label in a PNG verifies" \
     "$J" verify --trust trust.pem --image url.png
 expect_out_contains "url.png#1: VALID: genuine JC-STAR ★1 label"

@@ -40,8 +40,8 @@ expect_err_contains "unexpected argument 'extra'"
 mkdir edited broken
 cp "$TOP"/certs/schemes/*.scheme edited/
 sed -i 's/^max_validity = 2 years/max_validity = 1 years/' edited/jcstar.scheme
-"$J" ca init --dir ca --name "Example Certification Body" -q
-"$J" trust export --ca ca -o trust.pem -q
+"$JS" ca init --dir ca --name "Example Certification Body" -q
+"$JS" trust export --ca ca -o trust.pem -q
 expect_rc 2 "an edited profile applies without a rebuild" \
     env JCSTAR_SCHEMES="$W/edited" "$J" issue --ca ca "${P[@]}" --level 1 \
     --valid-days 400 -o e.der
@@ -111,7 +111,7 @@ expect_out_contains "CRA important I"
 iss J1 --scheme jcstar --level 1 -o j1.der -q
 iss J3 --scheme jcstar --level 3 --lab "Lab JP" -o j3.der -q
 iss JX --scheme jcstar --level 1 --valid-days 1 -o jx.der -q
-"$J" trust export --ca ca -o trust.pem -q
+"$JS" trust export --ca ca -o trust.pem -q
 
 # ---- verify --as: direct, through acceptance, not met ----------------------
 
@@ -211,21 +211,21 @@ expect_rc 2 "--policy: a duplicate importance" \
 expect_err_contains "dup.conf:2: duplicate: importance 'office'"
 expect_rc 1 "batch checks apply the requirement too" \
     "$J" verify --trust trust.pem --as psti --batch <(printf '%s\n%s\n' \
-    "$("$J" payload --form bare j1.der)" "$("$J" payload --form bare e2.der)")
+    "$("$JS" payload --form bare j1.der)" "$("$JS" payload --form bare e2.der)")
 expect_out_contains "NOT VALID (below-policy)"
 
 # ---- simplified applications ------------------------------------------------
 
-"$J" ca init --dir sg --name "Singapore Body" -q
-"$J" trust export --ca sg -o sg.pem -q
-"$J" issue --ca sg --reg-id SG-1 --scheme cls --level 1 "${PROD[@]}" -o sg1.der -q
-"$J" issue --ca sg --reg-id SG-2 --scheme cls --level 2 "${PROD[@]}" -o sg2.der -q
+"$JS" ca init --dir sg --name "Singapore Body" -q
+"$JS" trust export --ca sg -o sg.pem -q
+"$JS" issue --ca sg --reg-id SG-1 --scheme cls --level 1 "${PROD[@]}" -o sg1.der -q
+"$JS" issue --ca sg --reg-id SG-2 --scheme cls --level 2 "${PROD[@]}" -o sg2.der -q
 R=("$J" register --ca ca --scheme jcstar --level 1 "${PROD[@]}")
 expect_rc 0 "register on a CLS level 1 label" \
     "${R[@]}" --reg-id JP-1 --basis sg1.der --basis-trust sg.pem
 expect_err_contains "simplified application on CLS level 1 label"
 expect_rc 0 "... given as its QR text" \
-    "${R[@]}" --reg-id JP-2 --basis "$("$J" payload --form bare sg1.der)" \
+    "${R[@]}" --reg-id JP-2 --basis "$("$JS" payload --form bare sg1.der)" \
     --basis-trust sg.pem
 expect_rc 0 "register on a PSTI statement of compliance" \
     "${R[@]}" --reg-id JP-3 --basis "PSTI statement of compliance SoC-7" \
@@ -276,7 +276,7 @@ expect_rc 0 "show --reg-id: a registration on a label basis" \
     "$J" show --ca ca --reg-id JP-1
 expect_out_contains "registration JP-1: JC-STAR ★1, active"
 expect_out_contains "application       simplified, on a CLS level 1 label"
-expect_out_contains "basis label       serial $("$J" show --json sg1.der | grep -o '"serial":"[^"]*"' | cut -d'"' -f4)"
+expect_out_contains "basis label       serial $("$JS" show --json sg1.der | grep -o '"serial":"[^"]*"' | cut -d'"' -f4)"
 expect_out_contains "allowed by        $REC:$L_JCSTAR_CLS:"
 expect_out_contains "labels            1 issued, 0 revoked"
 expect_rc 0 "... its JSON" "$J" show --ca ca --reg-id JP-1 --json
@@ -315,7 +315,7 @@ expect_true "refused applications left no registration" \
 
 # ---- a format-1 registry is upgraded when opened ----------------------------
 
-"$J" ca init --dir old --name "Old Body" -q
+"$JS" ca init --dir old --name "Old Body" -q
 sqlite3 old/registry.db "DROP TABLE bases; PRAGMA user_version=1"
 expect_rc 0 "a format-1 registry opens" \
     "$J" register --ca old --reg-id O-1 --scheme jcstar --level 1 "${PROD[@]}"

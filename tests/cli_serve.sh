@@ -92,12 +92,12 @@ wait_log() {
 
 "$J" ca init --dir ca --name "Example Certification Body" \
     --verify-url "$URL" >/dev/null 2>&1
-"$J" trust export --ca ca -o trust.pem -q
+"$JS" trust export --ca ca -o trust.pem -q
 issue_ref ca ref.der >/dev/null 2>&1
-"$J" payload --ca ca ref.der >valid.txt
+"$JS" payload --ca ca ref.der >valid.txt
 cp ref.der forged.der
 flip_at forged.der "Example"
-"$J" payload --ca ca forged.der >forged.txt
+"$JS" payload --ca ca forged.der >forged.txt
 VALID=$(cat valid.txt)
 FORGED=$(cat forged.txt)
 DIGITS=${VALID#"$URL"}
@@ -524,10 +524,10 @@ check "200 concurrent requests (50 at a time) all answered correctly" \
 
 # ---- SIGHUP: a new CRL applies without a restart --------------------------
 
-SERIAL=$("$J" show --json ref.der | grep -o '"serial":"[^"]*"' | cut -d'"' -f4)
-"$J" revoke --ca ca --serial "$SERIAL" --reason key-compromise -q
-"$J" crl --ca ca -o crl.pem -q
-"$J" trust export --ca ca -o trust.pem -q
+SERIAL=$("$JS" show --json ref.der | grep -o '"serial":"[^"]*"' | cut -d'"' -f4)
+"$JS" revoke --ca ca --serial "$SERIAL" --reason key-compromise -q
+"$JS" crl --ca ca -o crl.pem -q
+"$JS" trust export --ca ca -o trust.pem -q
 check "a new bundle is not used before SIGHUP" \
     test "$(verdict_of "$VALID")" = valid
 kill -HUP "$SRV_PID"
@@ -553,9 +553,9 @@ expect_out_contains "HTTP 200"
 # ---- SIGHUP also reloads --recognition and --policy ----------------------
 
 stop_server
-"$J" trust export --ca ca -o trust.pem -q
+"$JS" trust export --ca ca -o trust.pem -q
 issue_ref ca hup.der >/dev/null 2>&1
-HUP=$("$J" payload --ca ca hup.der)
+HUP=$("$JS" payload --ca ca hup.der)
 cp "$REC" hup-rec.conf
 cp "$POL" hup-pol.conf
 check "a server with its own recognition and policy files" \
@@ -615,13 +615,13 @@ check "the stop is logged" grep -q "SIGTERM, stopping" "$SRV_LOG"
 
 # ---- serve --recognition FILE --policy FILE -------------------------------
 
-"$J" trust export --ca ca -o trust.pem -q
+"$JS" trust export --ca ca -o trust.pem -q
 issue_ref ca req.der --unit-serial REQ-1 >/dev/null 2>&1
 "$J" issue --ca ca --scheme cls --level 2 --reg-id CLS-2025-000002 \
     --vendor "$REF_VENDOR" --product "Home Router" --model HR-1000 \
     -o cls2.der -q
-REQ=$("$J" payload --ca ca req.der)
-CLS2=$("$J" payload --ca ca cls2.der)
+REQ=$("$JS" payload --ca ca req.der)
+CLS2=$("$JS" payload --ca ca cls2.der)
 cat >own-rec.conf <<'EOF2'
 # our own recognition: CLS level 2 and up count as JC-STAR level 1
 accept  jcstar:1  cls:2-4  -  test: CLS level 2 or higher is accepted as JC-STAR level 1
@@ -655,7 +655,7 @@ check "... stopped cleanly, no sanitizer report" \
 # --listen 127.0.0.1:0: the kernel picks the port, the log names it;
 # SIGINT stops too (even though the shell starts background jobs with
 # SIGINT ignored)
-"$J" trust export --ca ca -o trust-0.pem -q
+"$JS" trust export --ca ca -o trust-0.pem -q
 "$J" serve --trust trust-0.pem --listen 127.0.0.1:0 2>int.log &
 SRV_PID=$!
 for i in $(seq 1 100); do

@@ -16,7 +16,34 @@ if [ ! -x "$J" ]; then
 	echo "$(basename "$0"): $J is not an executable jcstar (set JCSTAR)" >&2
 	exit 2
 fi
+# JS: the jcstar that prepares a case's inputs (a CA, a bundle, a label to
+# check, a payload's text): the same as J, except under memcheck, where
+# scripts/test-valgrind sets JCSTAR_SETUP to the plain build, so that
+# valgrind's start-up cost is paid for the cases, not their set-up (every
+# command the set-up runs is a case of its own somewhere)
+JS=${JCSTAR_SETUP:-$J}
 export JCSTAR_PROFILES="$TOP/certs"
+
+# Under valgrind memcheck (scripts/test-valgrind sets JCSTAR_MEMCHECK=1) a
+# start of jcstar costs seconds, and an image of 600 dpi many more. Scripts
+# that repeat one code path over every template do it in full for the first
+# template of each scheme and take a lighter path through the others (see
+# their comments); the plain and ASan runs always do everything.
+MEMCHECK=${JCSTAR_MEMCHECK:-0}
+LIGHT_SEEN=" "
+# light TEMPLATE_FILE: true if, under memcheck, this template may take the
+# lighter path (an earlier template of its scheme had the full one)
+light() {
+	local s
+	[ "$MEMCHECK" = 1 ] || return 1
+	s=$(sed -n 's/^scheme *= *//p' "$1" | head -n 1)
+	s=${s:-jcstar}
+	case $LIGHT_SEEN in
+	*" $s "*) return 0 ;;
+	esac
+	LIGHT_SEEN="$LIGHT_SEEN$s "
+	return 1
+}
 unset JCSTAR_PASSPHRASE
 export LC_ALL=C
 
