@@ -108,6 +108,8 @@ int stop_signal(void);
 
 /* JSON output helpers. */
 void json_str(FILE *f, const char *s);
+/* Prints ,"key": and s as json_str() does (key is a plain name). */
+void json_member(FILE *f, const char *key, const char *s);
 void json_label(FILE *f, const jcs_label *label);
 /* Prints the label's fields as an indented text block. */
 void text_label(FILE *f, const jcs_label *label);

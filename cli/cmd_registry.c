@@ -502,17 +502,12 @@ show_registration(void *arg, const jcs_registration_record *g)
 		printf(",\"scheme\":\"%s\",\"level\":%d,\"level_text\":",
 		    jcs_scheme_name(g->scheme), g->level);
 		json_str(stdout, lv);
-		fputs(",\"vendor\":", stdout);
-		json_str(stdout, g->vendor);
-		fputs(",\"product\":", stdout);
-		json_str(stdout, g->product);
-		fputs(",\"model\":", stdout);
-		json_str(stdout, g->model);
-		fputs(",\"lab\":", stdout);
-		json_str(stdout, g->lab);
-		fputs(",\"support_until\":", stdout);
-		json_str(stdout, g->support_until != 0 ? jcs_date_format(
-		    g->support_until, t, sizeof(t)) : NULL);
+		json_member(stdout, "vendor", g->vendor);
+		json_member(stdout, "product", g->product);
+		json_member(stdout, "model", g->model);
+		json_member(stdout, "lab", g->lab);
+		json_member(stdout, "support_until", g->support_until != 0 ?
+		    jcs_date_format(g->support_until, t, sizeof(t)) : NULL);
 		printf(",\"registered_at\":\"%s\"", jcs_time_format(
 		    g->created_at, t, sizeof(t)));
 		if (g->withdrawn_at != 0)
@@ -529,14 +524,10 @@ show_registration(void *arg, const jcs_registration_record *g)
 		    "\"level_text\":", g->basis_kind,
 		    jcs_scheme_name(g->basis_scheme), g->basis_level);
 		json_str(stdout, blv);
-		fputs(",\"serial\":", stdout);
-		json_str(stdout, g->basis_serial);
-		fputs(",\"issuer_key_id\":", stdout);
-		json_str(stdout, g->basis_issuer);
-		fputs(",\"summary\":", stdout);
-		json_str(stdout, g->basis_summary);
-		fputs(",\"recognition\":", stdout);
-		json_str(stdout, g->basis_recognition);
+		json_member(stdout, "serial", g->basis_serial);
+		json_member(stdout, "issuer_key_id", g->basis_issuer);
+		json_member(stdout, "summary", g->basis_summary);
+		json_member(stdout, "recognition", g->basis_recognition);
 		printf(",\"recorded_at\":\"%s\",\"size\":%zu}}\n",
 		    jcs_time_format(g->basis_recorded_at, t, sizeof(t)),
 		    g->basis_content_len);

@@ -26,6 +26,13 @@ json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+void
+json_member(FILE *f, const char *key, const char *s)
+{
+	fprintf(f, ",\"%s\":", key);
+	json_str(f, s);
+}
+
 const char *
 level_text(int scheme, int level, char *buf, size_t len)
 {

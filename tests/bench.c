@@ -335,20 +335,12 @@ die(jcs_ctx *ctx, const char *what)
 	exit(1);
 }
 
-/* Issues n units of a new registration into a label list with jobs;
- * returns labels/s. */
-static double
-list_run(jcs_ctx *ctx, jcs_ca *ca, const char *tag, const char *csv,
-    unsigned long n, int jobs)
+/* Registers a JC-STAR level 1 product under reg_id. */
+static void
+register_product(jcs_ctx *ctx, jcs_ca *ca, const char *reg_id)
 {
-	char out[512], reg_id[32];
 	jcs_registration reg;
-	jcs_batch_opts bo;
-	jcs_batch_result res;
-	double t0, t;
 
-	snprintf(reg_id, sizeof(reg_id), "R-%s", tag);
-	snprintf(out, sizeof(out), "%s/list-%s.csv", workdir, tag);
 	memset(&reg, 0, sizeof(reg));
 	reg.scheme = JCS_SCHEME_JCSTAR;
 	reg.level = 1;
@@ -358,6 +350,22 @@ list_run(jcs_ctx *ctx, jcs_ca *ca, const char *tag, const char *csv,
 	reg.product.model = "HR-1000";
 	if (jcs_ca_register(ctx, ca, &reg) == -1)
 		die(ctx, "register");
+}
+
+/* Issues n units of a new registration into a label list with jobs;
+ * returns labels/s. */
+static double
+list_run(jcs_ctx *ctx, jcs_ca *ca, const char *tag, const char *csv,
+    unsigned long n, int jobs)
+{
+	char out[512], reg_id[32];
+	jcs_batch_opts bo;
+	jcs_batch_result res;
+	double t0, t;
+
+	snprintf(reg_id, sizeof(reg_id), "R-%s", tag);
+	snprintf(out, sizeof(out), "%s/list-%s.csv", workdir, tag);
+	register_product(ctx, ca, reg_id);
 	memset(&bo, 0, sizeof(bo));
 	bo.reg_id = reg_id;
 	bo.csv_path = csv;
@@ -384,22 +392,13 @@ issue_run(jcs_ctx *ctx, jcs_ca *ca, const char *tag, const char *csv,
     unsigned long n, int jobs, char **lines)
 {
 	char out[512], reg_id[32];
-	jcs_registration reg;
 	jcs_batch_opts bo;
 	jcs_batch_result res;
 	double t0, t;
 
 	snprintf(reg_id, sizeof(reg_id), "R-%s", tag);
 	snprintf(out, sizeof(out), "%s/out-%s", workdir, tag);
-	memset(&reg, 0, sizeof(reg));
-	reg.scheme = JCS_SCHEME_JCSTAR;
-	reg.level = 1;
-	reg.product.reg_id = reg_id;
-	reg.product.vendor = "Example Electronics Co., Ltd.";
-	reg.product.product = "Home Router";
-	reg.product.model = "HR-1000";
-	if (jcs_ca_register(ctx, ca, &reg) == -1)
-		die(ctx, "register");
+	register_product(ctx, ca, reg_id);
 	if (mkdir(out, 0755) == -1) {
 		perror(out);
 		exit(1);

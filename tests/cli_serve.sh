@@ -69,15 +69,18 @@ verdict_of() {
 	    --data-binary @- "$BASE/api/v1/verify" |
 	    grep -o '"verdict":"[^"]*"' | head -n 1 | cut -d'"' -f4
 }
-# wait_verdict TEXT WANT: up to 5 s for the server's verdict to be WANT.
-wait_verdict() {
-	local i
+# wait_eq WANT CMD...: up to 5 s for CMD's output to be WANT.
+wait_eq() {
+	local want=$1 i
+	shift
 	for i in $(seq 1 50); do
-		[ "$(verdict_of "$1")" = "$2" ] && return 0
+		[ "$("$@")" = "$want" ] && return 0
 		sleep 0.1
 	done
 	return 1
 }
+# wait_verdict TEXT WANT: up to 5 s for the server's verdict to be WANT.
+wait_verdict() { wait_eq "$2" verdict_of "$1"; }
 # wait_log TEXT: up to 5 s for TEXT in the server's log.
 wait_log() {
 	local i
@@ -566,14 +569,7 @@ decision_for() {
 	    --data-binary @- "$BASE/api/v1/verify?$1" |
 	    grep -o '"how":"[^"]*"\|"error":"[^"]*"' | head -n 1 | cut -d'"' -f4
 }
-wait_decision() {
-	local i
-	for i in $(seq 1 50); do
-		[ "$(decision_for "$1")" = "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+wait_decision() { wait_eq "$2" decision_for "$1"; }
 check "?as=psti: met through the acceptance line" \
     test "$(decision_for as=psti)" = accepted
 decision_for importance=critical >hup-crit.txt
