@@ -1106,6 +1106,21 @@ run_free(struct run *r, int jobs)
 	free(r->w);
 }
 
+/* Keeps the first failure's error and message (ctx's) and drops every
+ * chunk in flight: after a failure nothing more is written. */
+static void
+fail_batch(const jcs_ctx *ctx, int *failed, jcs_err *err, char *msg,
+    size_t msglen, struct slot *slots)
+{
+	if (!*failed) {
+		*err = jcs_ctx_error(ctx);
+		snprintf(msg, msglen, "%s", jcs_ctx_message(ctx));
+	}
+	*failed = 1;
+	for (int i = 0; i < SLOTS; i++)
+		slots[i].stage = SLOT_FREE;
+}
+
 int
 jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
     jcs_batch_result *res)
@@ -1249,14 +1264,8 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 		/* the chunk to write was committed in the last round: its
 		 * labels leave only once the registry holds them on disk */
 		if (write != NULL && sync_wait(ctx, &r.sync) == -1) {
-			if (!failed) {
-				err = jcs_ctx_error(ctx);
-				snprintf(msg, sizeof(msg), "%s",
-				    jcs_ctx_message(ctx));
-			}
-			stop = failed = 1;
-			for (int i = 0; i < SLOTS; i++)
-				slots[i].stage = SLOT_FREE;
+			fail_batch(ctx, &failed, &err, msg, sizeof(msg), slots);
+			stop = 1;
 			continue;
 		}
 		/* the jobs: sign one chunk, write the files of another */
@@ -1309,15 +1318,10 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 			if (failed_item(ctx, write) != NULL ||
 			    (r.list.fd != -1 && list_add_chunk(ctx, &r.list,
 			    write) == -1)) {
-				if (!failed) {
-					err = jcs_ctx_error(ctx);
-					snprintf(msg, sizeof(msg), "%s",
-					    jcs_ctx_message(ctx));
-				}
-				stop = failed = 1;
 				/* nothing more can be written reliably */
-				for (int i = 0; i < SLOTS; i++)
-					slots[i].stage = SLOT_FREE;
+				fail_batch(ctx, &failed, &err, msg, sizeof(msg),
+				    slots);
+				stop = 1;
 			} else {
 				write->stage = SLOT_FREE;
 				done += write->n;

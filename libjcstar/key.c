@@ -242,18 +242,6 @@ hsm_uri_free(struct hsm_uri *u)
 	memset(u, 0, sizeof(*u));
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes the n bytes at s into a new string. Returns NULL for a
  * bad escape, an encoded NUL, or no memory (*nomem set). */
 static char *
@@ -274,8 +262,9 @@ pct_decode(const char *s, size_t n, int *nomem)
 			out[o++] = s[i];
 			continue;
 		}
-		if (i + 2 >= n || (hi = hexval((unsigned char)s[i + 1])) < 0 ||
-		    (lo = hexval((unsigned char)s[i + 2])) < 0 ||
+		if (i + 2 >= n ||
+		    (hi = jcs_hex_digit((unsigned char)s[i + 1])) < 0 ||
+		    (lo = jcs_hex_digit((unsigned char)s[i + 2])) < 0 ||
 		    (hi == 0 && lo == 0)) {
 			free(out);
 			return NULL;

@@ -334,18 +334,6 @@ parse_font_size(struct parse *ps, const char *key, const char *v,
 }
 
 static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 parse_color(struct parse *ps, const char *key, const char *v, jcs_rgb *out)
 {
 	uint8_t b[3];
@@ -353,8 +341,8 @@ parse_color(struct parse *ps, const char *key, const char *v, jcs_rgb *out)
 	if (strlen(v) != 7 || v[0] != '#')
 		goto bad;
 	for (int i = 0; i < 3; i++) {
-		int hi = hexval((unsigned char)v[1 + 2 * i]);
-		int lo = hexval((unsigned char)v[2 + 2 * i]);
+		int hi = jcs_hex_digit((unsigned char)v[1 + 2 * i]);
+		int lo = jcs_hex_digit((unsigned char)v[2 + 2 * i]);
 
 		if (hi < 0 || lo < 0)
 			goto bad;
