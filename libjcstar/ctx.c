@@ -123,10 +123,19 @@ jcs_free(void *p)
 	free(p);
 }
 
+/* ERR_clear_error() walks the whole queue of the thread; a label checked
+ * in bulk passes here several times, mostly with the queue empty. */
+void
+jcs_ossl_clear(void)
+{
+	if (ERR_peek_error() != 0)
+		ERR_clear_error();
+}
+
 void
 jcs_ok(jcs_ctx *ctx)
 {
-	ERR_clear_error();
+	jcs_ossl_clear();
 	if (ctx == NULL)
 		return;
 	ctx->err = JCS_OK;

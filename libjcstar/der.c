@@ -4,8 +4,15 @@
  * OpenSSL's decoder accepts BER (indefinite and long-form lengths) and says
  * little about where input went wrong. This walk runs first, so that a
  * truncated or padded label gets a message naming the byte; the label module
- * then decodes with OpenSSL and re-encodes to catch what remains (e.g. a
- * DEFAULT value encoded, a non-minimal INTEGER).
+ * then decodes with OpenSSL.
+ *
+ * For a label (JCS_DER_LABEL) the walk also refuses, by the format's own
+ * types, the BER that OpenSSL's decoder lets through and its encoder would
+ * write otherwise: a constructed string, an encoded critical FALSE (the
+ * DEFAULT), a non-minimal INTEGER or ENUMERATED. With what the decoder
+ * refuses itself, a label that passes both is the canonical encoding of
+ * what was decoded (builds with JCS_REENCODE_CHECK, the fuzzers and the
+ * sanitizer tests, re-encode every label and abort if it is not).
  */
 #include "internal.h"
 
@@ -16,7 +23,52 @@ struct walk {
 	const uint8_t *base;
 	size_t total;
 	const char *what;
+	int label;                /* JCS_DER_LABEL: the label rules too */
 };
+
+/* The label rules for one element: tag at start, content [off, off+len). */
+static int
+label_rules(struct walk *w, uint8_t tag, size_t start, size_t off,
+    size_t len)
+{
+	const uint8_t *c = w->base + off;
+
+	/* constructed: SEQUENCE, and [1] (the extensions); a label has no
+	 * other constructed type, so another is a BER string in pieces */
+	if ((tag & 0x20) && tag != 0x30 && tag != 0xa1)
+		return jcs_fail(w->ctx, JCS_ERR_NOT_DER, "%s is not DER: "
+		    "constructed encoding (tag 0x%02x) at byte %zu of a value "
+		    "that DER encodes primitive", w->what, tag, start);
+	switch (tag) {
+	case 0x01: /* BOOLEAN: only an extension's critical, DEFAULT FALSE */
+		if (len != 1)
+			return jcs_fail(w->ctx, JCS_ERR_MALFORMED, "%s is "
+			    "malformed: a BOOLEAN of %zu bytes at byte %zu",
+			    w->what, len, start);
+		if (c[0] == 0x00)
+			return jcs_fail(w->ctx, JCS_ERR_NOT_DER, "%s is not "
+			    "strict DER: critical FALSE is encoded at byte %zu "
+			    "(FALSE is the DEFAULT, which DER leaves out)",
+			    w->what, start);
+		break;
+	case 0x02: /* INTEGER */
+	case 0x0a: /* ENUMERATED */
+		if (len == 0)
+			return jcs_fail(w->ctx, JCS_ERR_MALFORMED, "%s is "
+			    "malformed: an empty %s at byte %zu", w->what,
+			    tag == 0x02 ? "INTEGER" : "ENUMERATED", start);
+		if (len > 1 && ((c[0] == 0x00 && c[1] < 0x80) ||
+		    (c[0] == 0xff && c[1] >= 0x80)))
+			return jcs_fail(w->ctx, JCS_ERR_NOT_DER, "%s is not "
+			    "DER: the %s at byte %zu has a redundant leading "
+			    "byte", w->what, tag == 0x02 ? "INTEGER" :
+			    "ENUMERATED", start);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
 
 /* The outermost element running past the end of the input is a truncated
  * label; an inner one running past the end of its enclosing element (which
@@ -84,6 +136,8 @@ walk(struct walk *w, size_t off, size_t end, int depth)
 		hdr = off - start;
 		if (len > end - off)
 			return overrun(w, start, hdr + len, end, depth);
+		if (w->label && label_rules(w, tag, start, off, len) == -1)
+			return -1;
 		if ((tag & 0x20) && walk(w, off, off + len, depth + 1) == -1)
 			return -1;
 		off += len;
@@ -97,9 +151,10 @@ walk(struct walk *w, size_t off, size_t end, int depth)
 }
 
 int
-jcs_der_check(jcs_ctx *ctx, const uint8_t *buf, size_t len, const char *what)
+jcs_der_check(jcs_ctx *ctx, const uint8_t *buf, size_t len, const char *what,
+    int rules)
 {
-	struct walk w = { ctx, buf, len, what };
+	struct walk w = { ctx, buf, len, what, rules == JCS_DER_LABEL };
 
 	if (len == 0)
 		return jcs_fail(ctx, JCS_ERR_MALFORMED, "%s is empty", what);

@@ -58,6 +58,8 @@ int jcs_fail_ossl(jcs_ctx *ctx, jcs_err err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Clears ctx's error and OpenSSL's error queue. */
 void jcs_ok(jcs_ctx *ctx);
+/* clears OpenSSL's error queue of this thread, if it holds anything */
+void jcs_ossl_clear(void);
 
 /* util.c */
 /* Reads a whole file (or stdin for "-") of at most max bytes into a new
@@ -149,10 +151,12 @@ void jcs_label_signer_set_serial_first(struct jcs_label_signer *s,
 /* der.c */
 /* Checks that buf is exactly one well-formed definite-length TLV with
  * minimal length encodings, nested elements inside their parents, at most
- * max_depth deep. Sets JCS_ERR_TRUNCATED / JCS_ERR_NOT_DER /
- * JCS_ERR_MALFORMED with the byte offset. what names the object ("label"). */
+ * max_depth deep; rules JCS_DER_LABEL adds the label format's DER rules
+ * (der.c). Sets JCS_ERR_TRUNCATED / JCS_ERR_NOT_DER / JCS_ERR_MALFORMED
+ * with the byte offset. what names the object ("label"). */
+enum { JCS_DER_ANY, JCS_DER_LABEL };
 int jcs_der_check(jcs_ctx *ctx, const uint8_t *buf, size_t len,
-    const char *what);
+    const char *what, int rules);
 
 /* trust.c, for tests */
 /* Overrides the key id of signer i, to test two signers sharing an id. */

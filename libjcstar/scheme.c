@@ -824,11 +824,11 @@ jcs_profile_check_fields(jcs_ctx *ctx, jcs_err err, const jcs_label_fields *f,
 		    "(%d to %d; %s)", f->level, p->display, p->min_level,
 		    p->max_level, p->file);
 	}
-	jcs_level_text(ctx, f->scheme, f->level, lv, sizeof(lv));
 	if (p->third_party_from > 0 && f->level >= p->third_party_from &&
 	    f->lab == NULL)
 		return jcs_fail(ctx, err, "%s needs a third-party assessment "
-		    "naming the lab or body%s (%s: third_party_from = %d)", lv,
+		    "naming the lab or body%s (%s: third_party_from = %d)",
+		    jcs_level_text(ctx, f->scheme, f->level, lv, sizeof(lv)),
 		    issuing ? " (--lab)" : "", p->file, p->third_party_from);
 	if (issuing && p->support_required && f->support_until == 0)
 		return jcs_fail(ctx, err, "%s labels state the end of the "

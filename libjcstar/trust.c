@@ -580,7 +580,8 @@ crl_parse(jcs_ctx *ctx, const unsigned char *der, long len, int block,
 		    "not a valid X509 CRL (not a DER SEQUENCE)", block);
 		return NULL;
 	}
-	if (jcs_der_check(ctx, der, (size_t)len, what) == -1) {
+	if (jcs_der_check(ctx, der, (size_t)len, what,
+	    JCS_DER_ANY) == -1) {
 		snprintf(msg, sizeof(msg), "%s", jcs_ctx_message(ctx));
 		jcs_fail(ctx, JCS_ERR_MALFORMED, "trust bundle: %s", msg);
 		return NULL;

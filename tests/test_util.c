@@ -112,28 +112,64 @@ static const struct der_case {
 	size_t len;
 	jcs_err want;
 	const char *msg;
+	int rules;                /* JCS_DER_ANY or JCS_DER_LABEL */
 } der_cases[] = {
-	{ "ok", "\x30\x03\x02\x01\x05", 5, JCS_OK, NULL },
-	{ "empty", "", 0, JCS_ERR_MALFORMED, "empty" },
-	{ "not a sequence", "\x02\x01\x05", 3, JCS_ERR_MALFORMED, "0x02" },
-	{ "no length", "\x30", 1, JCS_ERR_TRUNCATED, "truncated" },
+	{ "ok", "\x30\x03\x02\x01\x05", 5, JCS_OK, NULL, JCS_DER_ANY },
+	{ "empty", "", 0, JCS_ERR_MALFORMED, "empty", JCS_DER_ANY },
+	{ "not a sequence", "\x02\x01\x05", 3, JCS_ERR_MALFORMED,
+	  "0x02", JCS_DER_ANY },
+	{ "no length", "\x30", 1, JCS_ERR_TRUNCATED, "truncated", JCS_DER_ANY },
 	{ "short", "\x30\x05\x02\x01\x05", 5, JCS_ERR_TRUNCATED,
-	  "truncated at byte 5 of 7" },
-	{ "cut length", "\x30\x82\x01", 3, JCS_ERR_TRUNCATED, "truncated" },
+	  "truncated at byte 5 of 7", JCS_DER_ANY },
+	{ "cut length", "\x30\x82\x01", 3, JCS_ERR_TRUNCATED,
+	  "truncated", JCS_DER_ANY },
 	{ "indefinite", "\x30\x80\x02\x01\x05\x00\x00", 7, JCS_ERR_NOT_DER,
-	  "indefinite length at byte 1" },
+	  "indefinite length at byte 1", JCS_DER_ANY },
 	{ "long form short", "\x30\x81\x03\x02\x01\x05", 6, JCS_ERR_NOT_DER,
-	  "long form" },
+	  "long form", JCS_DER_ANY },
 	{ "leading zero", "\x30\x82\x00\x03\x02\x01\x05", 7, JCS_ERR_NOT_DER,
-	  "leading zero" },
+	  "leading zero", JCS_DER_ANY },
 	{ "huge length", "\x30\x85\x01\x00\x00\x00\x00", 7, JCS_ERR_MALFORMED,
-	  "impossible length" },
+	  "impossible length", JCS_DER_ANY },
 	{ "trailing", "\x30\x03\x02\x01\x05\x00", 6, JCS_ERR_MALFORMED,
-	  "1 trailing byte after its end at byte 5" },
+	  "1 trailing byte after its end at byte 5", JCS_DER_ANY },
 	{ "inner overrun", "\x30\x03\x02\x05\x05", 5, JCS_ERR_MALFORMED,
-	  "overruns its enclosing element" },
+	  "overruns its enclosing element", JCS_DER_ANY },
 	{ "multi-byte tag", "\x30\x03\x1f\x01\x00", 5, JCS_ERR_MALFORMED,
-	  "multi-byte tag" },
+	  "multi-byte tag", JCS_DER_ANY },
+	/* the label rules: BER that OpenSSL's decoder accepts */
+	{ "label ok", "\x30\x09\x02\x01\x05\x0a\x01\x00\x01\x01\xff",
+	  11, JCS_OK, NULL, JCS_DER_LABEL },
+	{ "constructed UTF8String", "\x30\x06\x2c\x04\x0c\x02\x41\x42", 8,
+	  JCS_ERR_NOT_DER, "constructed encoding (tag 0x2c) at byte 2",
+	  JCS_DER_LABEL },
+	{ "constructed [0]", "\x30\x06\xa0\x04\x0c\x02\x41\x42", 8,
+	  JCS_ERR_NOT_DER, "constructed encoding (tag 0xa0)", JCS_DER_LABEL },
+	{ "constructed OCTET STRING", "\x30\x06\x24\x04\x04\x02\x41\x42",
+	  8, JCS_ERR_NOT_DER, "tag 0x24", JCS_DER_LABEL },
+	{ "SET", "\x31\x03\x02\x01\x05", 5, JCS_ERR_MALFORMED, "0x31",
+	  JCS_DER_LABEL },
+	{ "inner SET", "\x30\x05\x31\x03\x02\x01\x05", 7, JCS_ERR_NOT_DER,
+	  "tag 0x31", JCS_DER_LABEL },
+	{ "critical FALSE", "\x30\x03\x01\x01\x00", 5, JCS_ERR_NOT_DER,
+	  "critical FALSE is encoded at byte 2", JCS_DER_LABEL },
+	{ "long BOOLEAN", "\x30\x04\x01\x02\xff\xff", 6, JCS_ERR_MALFORMED,
+	  "BOOLEAN of 2 bytes", JCS_DER_LABEL },
+	{ "padded INTEGER", "\x30\x04\x02\x02\x00\x05", 6, JCS_ERR_NOT_DER,
+	  "INTEGER at byte 2 has a redundant leading byte", JCS_DER_LABEL },
+	{ "padded negative INTEGER", "\x30\x04\x02\x02\xff\x85", 6,
+	  JCS_ERR_NOT_DER, "redundant leading byte", JCS_DER_LABEL },
+	{ "needed zero byte", "\x30\x04\x02\x02\x00\x85", 6, JCS_OK, NULL,
+	  JCS_DER_LABEL },
+	{ "padded ENUMERATED", "\x30\x04\x0a\x02\x00\x01", 6,
+	  JCS_ERR_NOT_DER, "ENUMERATED at byte 2", JCS_DER_LABEL },
+	{ "empty INTEGER", "\x30\x02\x02\x00", 4, JCS_ERR_MALFORMED,
+	  "empty INTEGER", JCS_DER_LABEL },
+	/* the same are left to the decoder of other structures (CRLs) */
+	{ "constructed string, any", "\x30\x06\x2c\x04\x0c\x02\x41\x42", 8,
+	  JCS_OK, NULL, JCS_DER_ANY },
+	{ "BOOLEAN FALSE, any", "\x30\x03\x01\x01\x00", 5, JCS_OK, NULL,
+	  JCS_DER_ANY },
 };
 
 static void
@@ -149,7 +185,7 @@ test_der_walk(void **state)
 
 		jcs_ok(ctx);
 		rc = jcs_der_check(ctx, (const uint8_t *)c->bytes, c->len,
-		    "label");
+		    "label", c->rules);
 		if ((rc == 0) != (c->want == JCS_OK) ||
 		    jcs_ctx_error(ctx) != c->want ||
 		    (c->msg != NULL && strstr(jcs_ctx_message(ctx), c->msg) ==
@@ -163,7 +199,8 @@ test_der_walk(void **state)
 		deep[2 * i] = 0x30;
 		deep[2 * i + 1] = (uint8_t)(2 * (19 - i));
 	}
-	assert_int_equal(jcs_der_check(ctx, deep, 40, "label"), -1);
+	assert_int_equal(jcs_der_check(ctx, deep, 40, "label", JCS_DER_ANY),
+	    -1);
 	assert_msg(ctx, "deeper than");
 	jcs_ctx_free(ctx);
 }
