@@ -522,6 +522,10 @@ jcs_label_from_der(jcs_ctx *ctx, const uint8_t *der, size_t len)
 		jcs_fail(ctx, JCS_ERR_INVALID_ARG, "no label bytes given");
 		return NULL;
 	}
+	if (len == 0) {
+		jcs_fail(ctx, JCS_ERR_MALFORMED, "label is empty");
+		return NULL;
+	}
 	if (len > JCS_LABEL_MAX_DER) {
 		jcs_fail(ctx, JCS_ERR_TOO_LARGE,
 		    "label is %zu bytes; a label is at most %d bytes", len,
