@@ -4,7 +4,7 @@
  * Pass 1 reads every line and checks it (format, unit serial rules,
  * duplicates through a temporary on-disk SQLite table, so memory does not
  * grow with the file). Pass 2 reads the file again and issues in
- * transactions of CHUNK units: a unit already in the registry is not
+ * transactions of CHUNK units (chunk_size()): a unit already in the registry is not
  * issued again, its file is written if missing. Files are written after
  * their transaction commits, each through a temporary name and a rename.
  * docs/BATCH.md describes the CSV format.
@@ -326,6 +326,7 @@ remove_stale_temporaries(const char *dir)
  */
 
 #define CHUNK 1024
+#define CHUNK_EDGE 128            /* the first and the last chunk */
 #define SLOTS 4
 /* files written between two syncfs(2) calls (and one at the end) */
 #define SYNC_EVERY 16384
@@ -436,7 +437,23 @@ struct run {
 	int hsm;                  /* the key is in an HSM: one at a time */
 	pthread_mutex_t hsm_lock;
 	struct slot *sign, *write; /* the current job's chunks, or NULL */
+	unsigned long rows, read; /* rows in the file (pass 1), read so far */
 };
+
+/* How many units the next chunk takes: CHUNK, except that the first and
+ * the last are small, so that the jobs start signing sooner and the last
+ * commit, which nothing runs beside, is short. */
+static size_t
+chunk_size(const struct run *r)
+{
+	unsigned long left = r->rows > r->read ? r->rows - r->read : 0;
+
+	if (r->read == 0)
+		return CHUNK_EDGE;
+	if (left > CHUNK_EDGE && left <= CHUNK)
+		return left - CHUNK_EDGE; /* and CHUNK_EDGE are left */
+	return CHUNK;
+}
 
 static void
 item_fail(struct item *it, const jcs_ctx *wctx)
@@ -752,8 +769,9 @@ read_units(jcs_ctx *ctx, struct run *r, struct csv *c,
 {
 	const jcs_batch_opts *o = r->o;
 	char field[MAX_LINE + 4], why[160];
+	size_t want = chunk_size(r);
 
-	while (s->n < CHUNK) {
+	while (s->n < want) {
 		struct item *it = &s->it[s->n];
 		int rc = csv_next(c, field, sizeof(field), why, sizeof(why));
 
@@ -776,6 +794,7 @@ read_units(jcs_ctx *ctx, struct run *r, struct csv *c,
 			return -1;
 		it->kind = rc == 1 ? ITEM_OLD : ITEM_NEW;
 		s->n++;
+		r->read++;
 	}
 	return s->n > 0 ? 1 : 0;
 }
@@ -1220,6 +1239,7 @@ jcs_ca_issue_batch(jcs_ctx *ctx, jcs_ca *ca, const jcs_batch_opts *o,
 	    strlen(JCS_BATCH_LIST_HEADER "\n")) == -1))
 		goto out;
 	res->rows = total;
+	r.rows = total;
 
 	/* the fields every label of the batch shares */
 	memset(&io, 0, sizeof(io));
