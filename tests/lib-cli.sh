@@ -244,6 +244,14 @@ issue_for_template() {
 	    --product "Home Router" --model HR-1000 \
 	    --support-until 2030-03-31 "$@" -o "$out"
 }
+# with_jcstar JCSTAR CMD [ARG...]: CMD, a helper that runs "$J" (such as
+# issue_ref, issue_for_template), with JCSTAR as J: a script passes $JS to
+# prepare an input, or under memcheck where it repeats an earlier case.
+with_jcstar() {
+	local J=$1
+	shift
+	"$@"
+}
 # Minimal product fields for issue cases.
 P=(--scheme jcstar --reg-id JCS-2025-000999 --vendor "Vendor" --product "Camera" --model CM-1)
 
