@@ -29,11 +29,11 @@ export JCSTAR_PROFILES="$TOP/certs"
 # verifies milliseconds, and each use of a key encrypted with 200,000
 # rounds of PBKDF2 about eight seconds. There the scripts take lighter
 # inputs where they repeat one code path, and keep at least one case of
-# each path: smaller batches and fewer repeats (sized), the full path for
-# the first template of each scheme and a lighter one for the others
-# (light), keys encrypted again with fewer rounds for the cases that only
-# read them (tests/cli.sh); each says why where it does so. The plain and
-# ASan runs always do everything.
+# each path: smaller batches and fewer repeats (sized), the full path over
+# the templates for the first of each scheme (light) or for one only, and
+# a lighter one for the others, keys encrypted again with fewer rounds for
+# the cases that only read them (tests/cli.sh); each says why where it
+# does so. The plain and ASan runs always do everything.
 MEMCHECK=${JCSTAR_MEMCHECK:-0}
 LIGHT_SEEN=" "
 # light TEMPLATE_FILE: true if, under memcheck, this template may take the
