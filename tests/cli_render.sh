@@ -95,11 +95,18 @@ expect_true "no file may be written" no_file nourl.png
 # Japanese text; the others a label of their own scheme at the level their
 # profile names them for, and one at the scheme's first third-party level
 # (else its highest) with Japanese text, the lab and a unit serial.
+# Under memcheck (tests/lib-cli.sh): 600 dpi in the url form only (the bare
+# form draws the same way, another text in the code), and after its
+# scheme's first template (light) 300 dpi and the url form only (600 draws
+# the same way on four times the pixels), with its labels issued by $JS
+# (the scheme's first template had them issued by $J).
 NT=0
 for tp in "$TOP"/templates/*.tmpl; do
 	t=$(basename "$tp" .tmpl)
 	s=$(tmpl_scheme "$tp")
 	NT=$((NT + 1))
+	lt=0 IJ=$J
+	light "$tp" && lt=1 IJ=$JS
 	if [ "$s" = jcstar ]; then
 		lbl=ref.der url=url.txt bare=bare.txt
 		big=l3.der big_url=l3-url.txt
@@ -112,9 +119,9 @@ for tp in "$TOP"/templates/*.tmpl; do
 		*) lv=$(scheme_key "$s" levels); lv=${lv##*-} ;;
 		esac
 		expect_rc 0 "$t: issue a $s label at the level its profile names it for" \
-		    issue_for_template ca "$tp" "$lbl"
+		    with_jcstar "$IJ" issue_for_template ca "$tp" "$lbl"
 		expect_rc 0 "$t: issue a $s level $lv label with Japanese text" \
-		    issue_for_template ca "$tp" "$big" "$lv" \
+		    with_jcstar "$IJ" issue_for_template ca "$tp" "$big" "$lv" \
 		    --vendor "株式会社サンプル電機" --product "ネットワークカメラ" \
 		    --model NC-300 --unit-serial SN-42
 		"$JS" payload --ca ca "$lbl" >"$url"
@@ -122,10 +129,8 @@ for tp in "$TOP"/templates/*.tmpl; do
 		"$JS" payload --ca ca "$big" >"$big_url"
 		check "$t: payloads for the checks" test -s "$url" -a -s "$bare" -a -s "$big_url"
 	fi
-	# under memcheck, after its scheme's first template: 300 dpi only (600
-	# draws the same way, on four times the pixels)
 	dpis="300 600"
-	light "$tp" && dpis=300
+	[ "$lt" = 1 ] && dpis=300
 	for dpi in $dpis; do
 		out=$t-$dpi.png
 		expect_rc 0 "$t: PNG at $dpi dpi (url form, base URL from --ca)" \
@@ -138,6 +143,8 @@ for tp in "$TOP"/templates/*.tmpl; do
 		expect_true "ZXingReader does not read the url payload" \
 		    decodes_to "$out" "$url"
 
+		[ "$lt" = 1 ] && continue
+		[ "$MEMCHECK" = 1 ] && [ "$dpi" = 600 ] && continue
 		out=$t-$dpi-bare.png
 		expect_rc 0 "$t: PNG at $dpi dpi, bare form" \
 		    "$J" render "$lbl" --template "$t" --dpi "$dpi" --form bare -o "$out"
@@ -151,9 +158,11 @@ for tp in "$TOP"/templates/*.tmpl; do
 	expect_err_contains "wrote $t.svg: $t label"
 	expect_err_contains "(vector); QR version "
 	expect_true "not the expected SVG" svg_ok "$t.svg" "$tp"
-	expect_rc 0 "$t: SVG, bare form" \
-	    "$J" render "$lbl" --template "$t" --form bare -o "$t-bare.svg"
-	expect_true "not the expected SVG" svg_ok "$t-bare.svg" "$tp"
+	if [ "$lt" = 0 ]; then
+		expect_rc 0 "$t: SVG, bare form" \
+		    "$J" render "$lbl" --template "$t" --form bare -o "$t-bare.svg"
+		expect_true "not the expected SVG" svg_ok "$t-bare.svg" "$tp"
+	fi
 	expect_rc 0 "$t: a third-party label with Japanese text" \
 	    "$J" render "$big" --template "$t" --ca ca -o "$t-l3.png" -q
 	expect_stderr_empty

@@ -179,9 +179,13 @@ expect_out_contains "\"$BAREP\""
 expect_out_contains '"error":null}'
 
 # ---- degraded copies (ImageMagick) --------------------------------------------
-# At 4 px a module, half size leaves 2 px: still readable.
-
-for f in url bare; do
+# At 4 px a module, half size leaves 2 px: still readable. Under memcheck
+# (tests/lib-cli.sh) the copies of the url form only: the bare form's take
+# the same path through jcstar with another text (bare.png itself is
+# scanned above).
+COPIES="url bare"
+[ "$MEMCHECK" = 1 ] && COPIES=url
+for f in $COPIES; do
 	WANT=$URLP
 	[ "$f" = bare ] && WANT=$BAREP
 	convert $f.png -resize 50% $f-half.png
@@ -215,7 +219,7 @@ expect_err_contains "no QR code found in url-quarter.png"
 
 # ---- a second, independent decoder -------------------------------------------------
 
-for f in url bare; do
+for f in $COPIES; do
 	WANT=$URLP
 	[ "$f" = bare ] && WANT=$BAREP
 	for img in $f.png $f-half.png $f-rot90.png $f-noise.png $f.jpg; do

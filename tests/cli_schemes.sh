@@ -108,9 +108,11 @@ expect_rc 0 "CRA important I" iss E2 --scheme cra --level 2 \
 expect_rc 0 "CRA default, self-assessed" iss E1 --scheme cra --level 1 -o e1.der
 expect_rc 0 "show names the class" "$J" show e2.der
 expect_out_contains "CRA important I"
+# the labels the checks below read: J3 and JX take the paths of the cases
+# above, so $JS issues them (the plain jcstar under memcheck)
 iss J1 --scheme jcstar --level 1 -o j1.der -q
-iss J3 --scheme jcstar --level 3 --lab "Lab JP" -o j3.der -q
-iss JX --scheme jcstar --level 1 --valid-days 1 -o jx.der -q
+with_jcstar "$JS" iss J3 --scheme jcstar --level 3 --lab "Lab JP" -o j3.der -q
+with_jcstar "$JS" iss JX --scheme jcstar --level 1 --valid-days 1 -o jx.der -q
 "$JS" trust export --ca ca -o trust.pem -q
 
 # ---- verify --as: direct, through acceptance, not met ----------------------

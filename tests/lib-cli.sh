@@ -25,10 +25,15 @@ JS=${JCSTAR_SETUP:-$J}
 export JCSTAR_PROFILES="$TOP/certs"
 
 # Under valgrind memcheck (scripts/test-valgrind sets JCSTAR_MEMCHECK=1) a
-# start of jcstar costs seconds, and an image of 600 dpi many more. Scripts
-# that repeat one code path over every template do it in full for the first
-# template of each scheme and take a lighter path through the others (see
-# their comments); the plain and ASan runs always do everything.
+# start of jcstar costs one to two CPU seconds, each label a batch issues or
+# verifies milliseconds, and each use of a key encrypted with 200,000
+# rounds of PBKDF2 about eight seconds. There the scripts take lighter
+# inputs where they repeat one code path, and keep at least one case of
+# each path: smaller batches and fewer repeats (sized), the full path over
+# the templates for the first of each scheme (light) or for one only, and
+# a lighter one for the others, keys encrypted again with fewer rounds for
+# the cases that only read them (tests/cli.sh); each says why where it
+# does so. The plain and ASan runs always do everything.
 MEMCHECK=${JCSTAR_MEMCHECK:-0}
 LIGHT_SEEN=" "
 # light TEMPLATE_FILE: true if, under memcheck, this template may take the
@@ -43,6 +48,16 @@ light() {
 	esac
 	LIGHT_SEEN="$LIGHT_SEEN$s "
 	return 1
+}
+# sized FULL LIGHT: FULL, or LIGHT under memcheck. For the size of a batch
+# (or of the part of a list a case verifies) and for how often a case
+# repeats one command: each unit takes the path of the one before it, and
+# memcheck spends about 3 ms on each label a batch issues and 7 ms on each
+# it verifies. LIGHT keeps what the case needs (more units than a chunk of
+# 1024 where the chunks matter, a batch still running when it is killed);
+# the scripts say why at each use.
+sized() {
+	if [ "$MEMCHECK" = 1 ]; then echo "$2"; else echo "$1"; fi
 }
 unset JCSTAR_PASSPHRASE
 export LC_ALL=C
@@ -228,6 +243,14 @@ issue_for_template() {
 	    --reg-id "REG-$(basename "${out%.*}")" --vendor "$REF_VENDOR" \
 	    --product "Home Router" --model HR-1000 \
 	    --support-until 2030-03-31 "$@" -o "$out"
+}
+# with_jcstar JCSTAR CMD [ARG...]: CMD, a helper that runs "$J" (such as
+# issue_ref, issue_for_template), with JCSTAR as J: a script passes $JS to
+# prepare an input, or under memcheck where it repeats an earlier case.
+with_jcstar() {
+	local J=$1
+	shift
+	"$@"
 }
 # Minimal product fields for issue cases.
 P=(--scheme jcstar --reg-id JCS-2025-000999 --vendor "Vendor" --product "Camera" --model CM-1)
