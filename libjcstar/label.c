@@ -532,7 +532,7 @@ jcs_label_from_der(jcs_ctx *ctx, const uint8_t *der, size_t len)
 		    JCS_LABEL_MAX_DER);
 		return NULL;
 	}
-	if (jcs_der_check(ctx, der, len, "label", JCS_DER_LABEL) == -1)
+	if (jcs_der_check(ctx, der, len, "label", JCS_DER_ANY) == -1)
 		return NULL;
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
@@ -551,6 +551,11 @@ jcs_label_from_der(jcs_ctx *ctx, const uint8_t *der, size_t len)
 		    "%zu", (size_t)(p - der), len);
 		goto err;
 	}
+	/* the DER rules of the label's own types that the decoder lets
+	 * through (after it, so that what it refuses stays "malformed", as
+	 * the page's verifier says too) */
+	if (jcs_der_check(ctx, der, len, "label", JCS_DER_LABEL) == -1)
+		goto err;
 	if (check_alg(ctx, l->asn->sig_alg, NULL) == -1)
 		goto err;
 	if ((l->asn->sig->flags & ASN1_STRING_FLAG_BITS_LEFT) &&
