@@ -75,11 +75,12 @@ mkdir small
 mount -t tmpfs -o size=700k tmpfs small
 "$JS" ca init --dir small/ca --name "Small Body" -q
 "$JS" register --ca small/ca --reg-id R-2 "${REG[@]}" -q
-# the files of the first chunk of 1024 already fill 700k; under memcheck
-# 3100 units, so that the batch that meets the fault still has a chunk to
-# sign when its commit or write fails, and the one that resumes reads four
-# chunks (its pipeline has four slots) and then the end of the file
-N2=$(sized 4000 3100)
+# the second chunk (128 units, then 1024) meets the full disk; under
+# memcheck 1500 units (128, 1024, 220, 128), so that the batch that meets
+# the fault still has a chunk to sign when its commit or write fails, and
+# the one that resumes reads four chunks (its pipeline has four slots)
+# and then the end of the file
+N2=$(sized 4000 1500)
 units u2.csv 1 "$N2"
 mkdir small/out
 expect_rc 2 "a batch on a full disk stops with a clear error" \
@@ -103,10 +104,12 @@ umount small
 
 "$JS" register --ca ca --reg-id R-4 "${REG[@]}" -q
 "$JS" trust export --ca ca -o ca-trust.pem -q
-# a line is about 450 bytes: the first chunk's 1024 lines do not fit in
-# 256k, and it stops with the second chunk recorded, so under memcheck
-# 2100 units
-N4=$(sized 4000 2100)
+# a line is about 450 bytes: the first chunk's 128 lines fit in 256k, the
+# second's 1024 do not, and it stops with the third chunk recorded (2176
+# units); under memcheck 3300 units (128, 1024, 1024, 996, 128), so that
+# the run that resumes still reuses its pipeline's four slots and their
+# lines' buffers
+N4=$(sized 4000 3300)
 units u4.csv 1 "$N4"
 mkdir small-list
 mount -t tmpfs -o size=256k tmpfs small-list
@@ -158,8 +161,8 @@ URI="pkcs11:token=fault-test;object=signer;type=private?module-path=$MODULE&pin-
 "$JS" ca init --dir hsm --name "HSM Body" -q
 expect_rc 0 "the CA signs with the HSM key" "$J" ca rotate --dir hsm --key "$URI"
 "$JS" register --ca hsm --reg-id R-3 "${REG[@]}" -q
-# the token goes once the first chunk of 1024 is recorded: under memcheck
-# 2100 units leave a whole chunk to sign
+# the token goes once 300 labels are recorded, with the second chunk (128,
+# then 1024): under memcheck 2100 units leave a chunk of 820 to sign
 N3=$(sized 3000 2100)
 units u3.csv 1 "$N3"
 mkdir out3
@@ -194,7 +197,7 @@ expect_rc 0 "a label signed after it verifies" \
     "$J" verify --trust hsm-trust.pem "out3/$(printf 'U%06d' "$N3").der"
 # a label list signed by the HSM key, with two jobs
 "$JS" register --ca hsm --reg-id R-5 "${REG[@]}" -q
-# (under memcheck 1100 units: still two chunks)
+# (under memcheck 1100 units: still three chunks, 128, 844, 128)
 N5=$(sized 1500 1100)
 units u5.csv 1 "$N5"
 expect_rc 0 "an HSM batch into a label list (--jobs 2)" \

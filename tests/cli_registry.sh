@@ -232,9 +232,9 @@ expect_rc 2 "batch: withdrawn registration" \
     "$J" issue --ca ca --reg-id JCS-2025-000200 --batch units.csv --out-dir out-bad
 expect_err_contains "was withdrawn"
 
-# kill -9 in the middle, then resume (files appear once the first chunk of
-# 1024 is committed; under memcheck 1500 units leave the second chunk to
-# sign when 300 files are there)
+# kill -9 in the middle, then resume (a chunk's files appear once it is
+# committed; under memcheck 1500 units, chunks of 128, 1024, 220 and 128:
+# the 300th file comes with the second, and more is left to issue)
 "$J" register --ca ca --reg-id JCS-K --scheme jcstar --level 1 --vendor V \
     --product Sensor --model S-1 -q
 NK=$(sized 4000 1500)
@@ -311,8 +311,8 @@ expect_out_contains "unit A7"
 # SIGTERM (and SIGINT) in the middle: a clear message, a consistent
 # registry, every recorded label written; the same command resumes.
 # Each signal comes while a chunk's files are written and the next chunk
-# is committed: after the second about 4096 units are recorded, so under
-# memcheck the batch has 5000.
+# is committed: after the second 4224 units are recorded (chunks of 128,
+# then 1024), so under memcheck the batch has 5000.
 "$J" register --ca ca --reg-id JCS-T --scheme jcstar --level 1 --vendor V \
     --product Term --model T-1 -q
 NT=$(sized 8000 5000)
@@ -388,8 +388,8 @@ check "the first batch finished ($NL files)" test "$(ls out-l | wc -l)" = "$NL"
     --product List --model V-1 -q
 "$J" register --ca ca --reg-id JCS-V2 --scheme jcstar --level 1 --vendor V \
     --product List --model V-2 -q
-# under memcheck 1100 units: two chunks of 1024, three blocks of 512 for
-# verify --batch --jobs 2
+# under memcheck 1100 units: chunks of 128, 844 and 128, three blocks of
+# 512 for verify --batch --jobs 2
 NV=$(sized 2500 1100)
 { echo unit_serial; for i in $(seq 1 "$NV"); do echo "V$(( (i * 7919) % NV ))"; done; } > v.csv
 tail -n +2 v.csv > v-units.txt
@@ -479,9 +479,10 @@ check "list: nothing was issued by the refused runs" \
     test "$(sqlite3 ca/registry.db "SELECT count(*) FROM labels WHERE reg_id='JCS-V4'")" = 0
 # SIGTERM in the middle: no list, no temporary; the same command resumes
 # to a whole list (the lines of the units issued before rebuilt from the
-# registry), each unit once. The signal comes once two chunks of 1024 are
-# recorded; under memcheck the batch has 5200 units, so that the resumed
-# run still reuses its pipeline's four slots and their lines' buffers.
+# registry), each unit once. The signal comes once 2048 units are recorded
+# (2176 or 3200: chunks of 128, then 1024); under memcheck the batch has
+# 5200, so that the resumed run still reuses its pipeline's four slots and
+# their lines' buffers.
 NX=$(sized 8000 5200)
 { echo unit_serial; for i in $(seq 1 "$NX"); do echo "X$i"; done; } > x.csv
 seq -f "X%g" 1 "$NX" > x-units.txt
@@ -592,7 +593,8 @@ mount -t tmpfs -o size=2m tmpfs small
 "$JS" ca init --dir small/ca --name "Small" -q
 "$J" register --ca small/ca --reg-id JCS-F --scheme jcstar --level 1 \
     --vendor V --product P --model M -q
-# (the files of the first chunk of 1024 alone fill 2m: under memcheck 1500)
+# (the files of the first two chunks, 128 and 1024, fill 2m: under
+# memcheck 1500)
 NF=$(sized 5000 1500)
 { echo unit_serial; for i in $(seq 1 "$NF"); do echo "F$i"; done; } > f.csv
 mkdir small/out

@@ -53,9 +53,11 @@ light() {
 # (or of the part of a list a case verifies) and for how often a case
 # repeats one command: each unit takes the path of the one before it, and
 # memcheck spends about 3 ms on each label a batch issues and 7 ms on each
-# it verifies. LIGHT keeps what the case needs (more units than a chunk of
-# 1024 where the chunks matter, a batch still running when it is killed);
-# the scripts say why at each use.
+# it verifies. LIGHT keeps what the case needs (enough units for the
+# chunks a case needs: a batch issues the first and the last 128 units in
+# chunks of their own and the others 1024 at a time, libjcstar/batch.c;
+# a batch still running when it is killed); the scripts say why at each
+# use.
 sized() {
 	if [ "$MEMCHECK" = 1 ]; then echo "$2"; else echo "$1"; fi
 }
