@@ -159,20 +159,25 @@ $(B)/example: docs/example.c $(B)/libjcstar.so.$(SOVERSION)
 #                          are made after the build: scripts/fuzz --seed)
 #   cppcheck clang-tidy    static analysis (scripts/analyze)
 # Most jobs use one core, so on 2 cores two run side by side. They are
-# listed longest first (measured on 2 cores), so that the long memcheck
-# runs start at once and the short jobs fill in around them. Every file a
-# job needs is built before the jobs start: a job whose prerequisite is
-# still being made is passed over by make -j, which would spoil the order.
+# listed longest first (their CPU time on 2 cores), so that the long ones
+# start at once and the short ones fill in around them and both cores stay
+# busy to the end; a script not named in CHECK_SLOW runs with the short
+# jobs. Every file a job needs is built before the jobs start: a job whose
+# prerequisite is still being made is passed over by make -j, which would
+# spoil the order.
 CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CLI_TESTS = $(basename $(notdir $(wildcard tests/cli*.sh)))
-CHECK_SLOW = valgrind/cli_qr valgrind/cli_render valgrind/cli_registry \
-       valgrind/cli_faults valgrind/cli_serve valgrind/cli valgrind/cli_scan \
-       asan/cli_registry asan/cli_faults asan/cli_render asan/cli_qr
+CHECK_SLOW = valgrind/cli_registry valgrind/cli clang-tidy \
+       valgrind/cli_render valgrind/cli_schemes valgrind/cli_faults \
+       valgrind/cli_qr valgrind/cli_hsm valgrind/cli_scan web \
+       valgrind/cli_serve valgrind/cli_batchverify valgrind/cli_payload \
+       unit-asan unit $(FUZZ_NAMES:%=fuzz/%) asan/cli_registry asan/cli_qr \
+       asan/cli asan/cli_faults asan/cli_render cli/cli_registry
 CHECK_LIST = $(CHECK_SLOW) \
        $(filter-out $(CHECK_SLOW),$(CLI_TESTS:%=valgrind/%)) \
        $(filter-out $(CHECK_SLOW),$(CLI_TESTS:%=asan/%)) \
-       unit-asan unit clang-tidy web $(CLI_TESTS:%=cli/%) \
-       $(FUZZ_NAMES:%=fuzz/%) cppcheck install example symbols
+       $(filter-out $(CHECK_SLOW),$(CLI_TESTS:%=cli/%)) \
+       cppcheck install example symbols
 
 check: deps
 	@start=$$(date +%s); \
