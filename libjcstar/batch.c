@@ -4,8 +4,8 @@
  * Pass 1 reads every line and checks it (format, unit serial rules,
  * duplicates through a temporary on-disk SQLite table, so memory does not
  * grow with the file). Pass 2 reads the file again and issues in
- * transactions of CHUNK units (chunk_size()): a unit already in the registry is not
- * issued again, its file is written if missing. Files are written after
+ * transactions of CHUNK units (chunk_size()): a unit already in the
+ * registry is not issued again, its file is written if missing. Files are written after
  * their transaction commits, each through a temporary name and a rename.
  * docs/BATCH.md describes the CSV format.
  */

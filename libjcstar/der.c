@@ -8,8 +8,10 @@
  *
  * For a label (JCS_DER_LABEL, run after the decoder accepted it) the walk
  * also refuses, by the format's own types, the BER that OpenSSL's decoder
- * lets through and its encoder would write otherwise: a constructed string, an encoded critical FALSE (the
- * DEFAULT), a non-minimal INTEGER or ENUMERATED. With what the decoder
+ * lets through and its encoder would write otherwise: a constructed
+ * string, an encoded critical FALSE (the DEFAULT), a non-minimal INTEGER
+ * or ENUMERATED. That pass walks the structure again, which costs little
+ * beside the decoder and keeps one walker. With what the decoder
  * refuses itself, a label that passes both is the canonical encoding of
  * what was decoded (builds with JCS_REENCODE_CHECK, the fuzzers and the
  * sanitizer tests, re-encode every label and abort if it is not).

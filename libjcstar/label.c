@@ -572,9 +572,10 @@ jcs_label_from_der(jcs_ctx *ctx, const uint8_t *der, size_t len)
 	}
 #ifdef JCS_REENCODE_CHECK
 	/* Strict DER (jcs_der_check's label rules and the decoder's own)
-	 * means the canonical re-encoding is the bytes received; what makes
-	 * the signature check below cover exactly what was decoded. Builds
-	 * for fuzzing and the sanitizers prove it on every label. */
+	 * means the canonical re-encoding is the bytes received, so that
+	 * jcs_label_check_sig, which verifies over these bytes, covers
+	 * exactly what was decoded. Builds for fuzzing and the sanitizers
+	 * prove it on every label. */
 	{
 		unsigned char *re = NULL;
 		int relen = ASN1_item_i2d((ASN1_VALUE *)l->asn, &re, LABEL_IT);
