@@ -5,8 +5,9 @@
  * duplicates through a temporary on-disk SQLite table, so memory does not
  * grow with the file). Pass 2 reads the file again and issues in
  * transactions of CHUNK units (chunk_size()): a unit already in the
- * registry is not issued again, its file is written if missing. Files are written after
- * their transaction commits, each through a temporary name and a rename.
+ * registry is not issued again, its file is written if missing. Files
+ * are written after their transaction commits, each through a temporary
+ * name and a rename.
  * docs/BATCH.md describes the CSV format.
  */
 #define _GNU_SOURCE /* syncfs, sync_file_range */
