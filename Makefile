@@ -165,6 +165,9 @@ $(B)/example: docs/example.c $(B)/libjcstar.so.$(SOVERSION)
 # jobs. Every file a job needs is built before the jobs start: a job whose
 # prerequisite is still being made is passed over by make -j, which would
 # spoil the order.
+# The jobs' scratch files (TMPDIR) go to a directory of their own, on a RAM
+# file system when there is one with room (scripts/check-tmpdir says why;
+# CHECK_TMPDIR=DIR puts them under DIR instead), removed at the end.
 CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CLI_TESTS = $(basename $(notdir $(wildcard tests/cli*.sh)))
 CHECK_SLOW = valgrind/cli_registry valgrind/cli clang-tidy \
@@ -183,10 +186,12 @@ check: deps
 	@start=$$(date +%s); \
 	  $(MAKE) --no-print-directory -j$(CHECK_JOBS) -Otarget check-build \
 	    fuzz-build && scripts/fuzz --seed || exit; \
-	  echo "== build: $$(($$(date +%s) - start)) s; $(words $(CHECK_LIST)) jobs, $(CHECK_JOBS) at a time; load average $$(cut -d" " -f1-3 /proc/loadavg)"; \
+	  TMPDIR=$$(scripts/check-tmpdir) || exit; export TMPDIR; \
+	  echo "== build: $$(($$(date +%s) - start)) s; $(words $(CHECK_LIST)) jobs, $(CHECK_JOBS) at a time; scratch files in $$TMPDIR; load average $$(cut -d" " -f1-3 /proc/loadavg)"; \
 	  rm -rf $(B)/check; \
 	  $(MAKE) --no-print-directory -j$(CHECK_JOBS) -Otarget -k \
 	    $(CHECK_LIST:%=check/%); \
+	  scripts/check-tmpdir --remove "$$TMPDIR"; \
 	  scripts/check-summary $$start $(CHECK_LIST)
 
 JOB = @scripts/check-job $(@:check/%=%)

@@ -51,11 +51,17 @@ tu_write(const char *path, const void *data, size_t len)
 	assert_int_equal(fclose(f), 0);
 }
 
+/* A new directory under $TMPDIR (make check sets it: scripts/check-tmpdir)
+ * or /tmp. */
 char *
 tu_tmpdir(void)
 {
-	char *p = strdup("/tmp/jcstar-test-XXXXXX");
+	const char *base = getenv("TMPDIR");
+	char *p;
 
+	if (base == NULL || base[0] != '/')
+		base = "/tmp";
+	assert_true(asprintf(&p, "%s/jcstar-test-XXXXXX", base) > 0);
 	assert_non_null(p);
 	assert_non_null(mkdtemp(p));
 	return p;
