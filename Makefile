@@ -25,12 +25,16 @@ OPT ?= -O2 -g
 WERROR ?= -Werror
 WARN = -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion \
        -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
-DEP_PKGS = libcrypto libqrencode libpng freetype2 zbar libjpeg sqlite3
-# the command only (jcstar serve); the library does not use it
+DEP_PKGS = libcrypto libqrencode libpng freetype2 libjpeg sqlite3
+# Loaded when first needed (dlopen), not linked, so that a command that does
+# not use them does not load the 25 libraries they bring: libzbar by the
+# library's scan functions (libjcstar/scan.c), libmicrohttpd by jcstar serve
+# (cli/cmd_serve.c). Their headers are needed to build.
+DL_PKGS = zbar
 CLI_PKGS = libmicrohttpd
 # Recursive (=) so pkg-config runs when a recipe needs it, after
 # scripts/install-deps has had its chance.
-DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(DEP_PKGS))
+DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(DEP_PKGS) $(DL_PKGS))
 # batch work runs on threads (--jobs)
 DEP_LIBS = $(shell $(PKG_CONFIG) --libs $(DEP_PKGS)) -pthread
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) \
@@ -92,8 +96,7 @@ $(B)/libjcstar.so.$(SOVERSION): $(LIB_OBJ)
 	ln -sf libjcstar.so.$(SOVERSION) $(B)/libjcstar.so
 
 $(B)/jcstar: $(CLI_OBJ) $(B)/libjcstar.a
-	$(CC) -o $@ $(CLI_OBJ) $(B)/libjcstar.a $(DEP_LIBS) \
-	    $$($(PKG_CONFIG) --libs $(CLI_PKGS)) $(LDFLAGS)
+	$(CC) -o $@ $(CLI_OBJ) $(B)/libjcstar.a $(DEP_LIBS) $(LDFLAGS)
 
 $(B)/jcstar.pc: Makefile
 	@mkdir -p $(@D)
@@ -134,8 +137,7 @@ $(B)/asan/jcstar: $(CLI_SRC) cli/cli.h $(B)/asan/libjcstar.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -Ilibjcstar \
 	    $$($(PKG_CONFIG) --cflags $(CLI_PKGS)) -o $@ $(CLI_SRC) \
-	    $(B)/asan/libjcstar.a $(DEP_LIBS) \
-	    $$($(PKG_CONFIG) --libs $(CLI_PKGS))
+	    $(B)/asan/libjcstar.a $(DEP_LIBS)
 
 $(B)/example: docs/example.c $(B)/libjcstar.so.$(SOVERSION)
 	$(CC) $(ALL_CFLAGS) -Ilibjcstar -o $@ $< -L$(B) -ljcstar \
@@ -315,7 +317,8 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(B)/fuzz/libjcstar.a
 	    $(B)/fuzz/libjcstar.a $(DEP_LIBS)
 
 # jcstar serve's request handling: the command's files with main() renamed
-# (fuzz_http.c includes cmd_serve.c itself, for its static server state)
+# (fuzz_http.c includes cmd_serve.c itself, for its static server state;
+# it calls libmicrohttpd itself too, so it links it)
 FUZZ_CLI_SRC = $(filter-out cli/cmd_serve.c,$(CLI_SRC))
 $(B)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(CLI_SRC) cli/cli.h \
     $(B)/fuzz/libjcstar.a

@@ -10,6 +10,7 @@
  * blocked in every thread and taken synchronously by the main thread with
  * sigwait(): no code runs in signal-handler context at all. */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -30,6 +31,72 @@
 #include <microhttpd.h>
 
 #include "cli.h"
+
+/* libmicrohttpd is opened when serve starts (dlopen), not linked: GnuTLS
+ * and the nine libraries they need would otherwise be loaded and relocated
+ * by every jcstar command, and GnuTLS sets itself up as it loads. libjcstar
+ * loads libzbar the same way (libjcstar/scan.c says what it saves). The
+ * pointers have the header's types, so a changed prototype fails to
+ * compile. */
+#define MHD_SONAME "libmicrohttpd.so.12"
+static struct {
+	__typeof__(MHD_start_daemon) *start_daemon;
+	__typeof__(MHD_stop_daemon) *stop_daemon;
+	__typeof__(MHD_get_connection_info) *get_connection_info;
+	__typeof__(MHD_get_connection_values) *get_connection_values;
+	__typeof__(MHD_lookup_connection_value) *lookup_connection_value;
+	__typeof__(MHD_create_response_from_buffer)
+	    *create_response_from_buffer;
+	__typeof__(MHD_create_response_from_fd) *create_response_from_fd;
+	__typeof__(MHD_add_response_header) *add_response_header;
+	__typeof__(MHD_queue_response) *queue_response;
+	__typeof__(MHD_destroy_response) *destroy_response;
+} mhd;
+
+/* Sets *fn to the function name of h; 0, or -1 if h has none. */
+static int
+mhd_sym(void *h, const char *name, void *fn)
+{
+	void *p = dlsym(h, name);
+
+	if (p == NULL)
+		return -1;
+	/* POSIX: a data pointer can hold a function's address */
+	memcpy(fn, &p, sizeof(p));
+	return 0;
+}
+
+/* Loads libmicrohttpd (once, for the life of the process); 0, or -1 with
+ * the reason on stderr. */
+static int
+mhd_load(void)
+{
+	const char *why;
+	void *h;
+
+	if (mhd.start_daemon != NULL)
+		return 0;
+	dlerror();
+	if ((h = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		why = dlerror();
+		fail_usage("serve: cannot load the HTTP server library: %s "
+		    "(install the package libmicrohttpd12)", why != NULL ? why :
+		    "unknown error");
+		return -1;
+	}
+#define FN(f) (mhd_sym(h, "MHD_" #f, &mhd.f) == 0)
+	if (FN(start_daemon) && FN(stop_daemon) && FN(get_connection_info) &&
+	    FN(get_connection_values) && FN(lookup_connection_value) &&
+	    FN(create_response_from_buffer) && FN(create_response_from_fd) &&
+	    FN(add_response_header) && FN(queue_response) &&
+	    FN(destroy_response))
+		return 0;
+#undef FN
+	memset(&mhd, 0, sizeof(mhd));
+	dlclose(h);
+	fail_usage("serve: %s lacks a function jcstar calls", MHD_SONAME);
+	return -1;
+}
 
 static const char help[] =
 "usage: jcstar serve --trust BUNDLE [--listen ADDR:PORT] [--web DIR]\n"
@@ -659,7 +726,7 @@ want_parse(jcs_ctx *ctx, const struct trust_ref *tr, struct MHD_Connection *c,
 
 	memset(&q, 0, sizeof(q));
 	memset(w, 0, sizeof(*w));
-	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_query_arg, &q);
+	mhd.get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_query_arg, &q);
 	if (q.err[0] != '\0') {
 		snprintf(err, errlen, "%s", q.err);
 		return -1;
@@ -831,7 +898,7 @@ log_request(struct MHD_Connection *c, const char *method, const char *url,
 
 	if (srv.quiet)
 		return;
-	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	ci = mhd.get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci != NULL && ci->client_addr != NULL) {
 		const struct sockaddr *sa = ci->client_addr;
 
@@ -868,18 +935,18 @@ reply(struct MHD_Connection *c, const char *method, const char *url,
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	r = mhd.create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (r == NULL) {
 		free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	mhd.add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	mhd.add_response_header(r, "X-Content-Type-Options", "nosniff");
 	if (allow != NULL)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
+		mhd.add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	ret = mhd.queue_response(c, status, r);
+	mhd.destroy_response(r);
 	log_request(c, method, url, status, len, start, note);
 	return ret;
 }
@@ -931,7 +998,7 @@ verify_body(struct MHD_Connection *c, const char *method, const char *url,
     struct req *rq, jcs_ctx *ctx, const struct trust_ref *tr,
     const struct want *w)
 {
-	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	const char *ct = mhd.lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
 	struct buf b = { NULL, 0, 0, 0 };
 	struct item *items;
@@ -1215,19 +1282,19 @@ serve_file(struct MHD_Connection *c, const char *method, const char *url,
 	if (fd == -1)
 		return reply_error(c, method, url, start, 404, "not found",
 		    NULL);
-	if ((r = MHD_create_response_from_fd(size, fd)) == NULL) {
+	if ((r = mhd.create_response_from_fd(size, fd)) == NULL) {
 		close(fd);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    mime_type(name));
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+	mhd.add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
 	    cache_control(name));
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	mhd.add_response_header(r, "X-Content-Type-Options", "nosniff");
 	/* the label's digits are in the path: do not send them onwards */
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
+	mhd.add_response_header(r, "Referrer-Policy", "no-referrer");
+	ret = mhd.queue_response(c, MHD_HTTP_OK, r);
+	mhd.destroy_response(r);
 	log_request(c, method, url, 200, size, start, "");
 	return ret;
 }
@@ -1281,7 +1348,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
 			return reply_error(c, method, url, &start, 405,
 			    "method not allowed: use POST", "POST");
-		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		cl = mhd.lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL) {
 			char *end;
@@ -1576,6 +1643,10 @@ cmd_serve(int argc, char **argv)
 		rc = fail_usage("serve: --trust BUNDLE is required");
 		goto done;
 	}
+	if (mhd_load() == -1) {
+		rc = EXIT_USAGE;
+		goto done;
+	}
 	if ((first = trust_load(ctx, srv.trust_path, srv.rec_file,
 	    srv.pol_file, &what)) == NULL) {
 		if (jcs_ctx_error(ctx) == JCS_OK)
@@ -1608,7 +1679,7 @@ cmd_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if ((lfd = listen_on(listen_spec)) == -1)
 		goto done;
-	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
+	d = mhd.start_daemon(MHD_USE_THREAD_PER_CONNECTION |
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 	    MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, /* first */
@@ -1663,7 +1734,7 @@ cmd_serve(int argc, char **argv)
 			    sig == SIGINT ? "SIGINT" : "SIGTERM");
 		break;
 	}
-	MHD_stop_daemon(d); /* waits for its threads; closes lfd */
+	mhd.stop_daemon(d); /* waits for its threads; closes lfd */
 	rc = EXIT_VALID;
 done:
 	trust_install(NULL);

@@ -257,4 +257,24 @@ expect_rc 2 "verify --image: missing file" \
     "$J" verify --trust trust.pem --image no-such.png
 expect_err_contains "no-such.png"
 
+# ---- libzbar is loaded only to read an image --------------------------------
+
+ZLIB=$(ldconfig -p | awk '$1 == "libz.so.1" { print $NF; exit }')
+expect_rc 2 "scan without libzbar: a clear error" \
+    with_lib libzbar.so.0 /dev/null "$J" scan url.png
+expect_err_contains "cannot load the QR code reader libzbar"
+expect_err_contains "install the package libzbar0"
+expect_true "nothing on stdout" test ! -s "$W/.out"
+expect_rc 2 "verify --image without libzbar: the same error" \
+    with_lib libzbar.so.0 /dev/null "$J" verify --trust trust.pem \
+    --image url.png
+expect_err_contains "cannot load the QR code reader libzbar"
+expect_rc 2 "scan with a libzbar that lacks zbar's functions" \
+    with_lib libzbar.so.0 "$ZLIB" "$J" scan url.png
+expect_err_contains "libzbar.so.0 lacks a function jcstar calls"
+expect_rc 0 "without libzbar, verify of a payload text still works" \
+    with_lib libzbar.so.0 /dev/null "$J" verify --trust trust.pem \
+    --payload "$URLP"
+expect_out_contains "VALID: genuine"
+
 cli_summary

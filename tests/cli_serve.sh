@@ -147,6 +147,20 @@ expect_err_contains "bad-rec.conf:1: unknown scheme 'nosuch'"
 expect_rc 2 "serve refuses a missing --policy file" \
     "$J" serve --trust trust.pem --policy no-such.conf --listen 127.0.0.1:0
 expect_err_contains "no-such.conf"
+# libmicrohttpd is loaded only by serve, when it starts
+ZLIB=$(ldconfig -p | awk '$1 == "libz.so.1" { print $NF; exit }')
+expect_rc 2 "serve without libmicrohttpd: a clear error, no server" \
+    with_lib libmicrohttpd.so.12 /dev/null "$J" serve --trust trust.pem \
+    --listen 127.0.0.1:0
+expect_err_contains "cannot load the HTTP server library"
+expect_err_contains "install the package libmicrohttpd12"
+expect_rc 2 "serve with a libmicrohttpd that lacks its functions" \
+    with_lib libmicrohttpd.so.12 "$ZLIB" "$J" serve --trust trust.pem \
+    --listen 127.0.0.1:0
+expect_err_contains "libmicrohttpd.so.12 lacks a function jcstar calls"
+expect_rc 0 "without libmicrohttpd, serve --help still works" \
+    with_lib libmicrohttpd.so.12 /dev/null "$J" serve --help
+expect_out_contains "usage: jcstar serve --trust BUNDLE"
 
 # ---- start ---------------------------------------------------------------
 

@@ -79,6 +79,25 @@ RC=
 
 # ---- helpers ---------------------------------------------------------
 
+# with_lib SONAME FILE cmd args...
+# Runs cmd in a mount namespace of its own where the shared library SONAME,
+# as the dynamic linker finds it, is FILE instead (/dev/null: a library
+# that cannot be loaded; another library: one without the functions
+# wanted). For the libraries jcstar loads only when a command needs them.
+# Needs root, as the fault tests' mounts do.
+with_lib() {
+	local so=$1 file=$2 path
+	shift 2
+	path=$(ldconfig -p | awk -v so="$so" '$1 == so { print $NF; exit }')
+	if [ -z "$path" ]; then
+		echo "with_lib: no $so in the linker's cache" >&2
+		return 125
+	fi
+	unshare --mount --propagation private sh -c \
+	    'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh \
+	    "$file" "$path" "$@"
+}
+
 # Prints the result line of the open case, if any.
 finish() {
 	[ "$CASE_OPEN" = 1 ] || return 0

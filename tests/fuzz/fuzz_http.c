@@ -29,6 +29,8 @@ setup(void)
 
 	if (top == NULL)
 		top = ".";
+	if (mhd_load() == -1)
+		abort();
 	snprintf(path, sizeof(path), "%s/tests/vectors/trust-p256.pem", top);
 	/* the bundle with the default recognition and policy files */
 	if (ctx == NULL || (t = trust_load(ctx, path, NULL, NULL, &what)) ==
