@@ -629,7 +629,7 @@ load_signers(jcs_ctx *ctx, jcs_ca *ca)
 			return -1;
 		}
 		ca->n_signers++;
-		if (jcs_key_id_of(X509_get0_pubkey(s->cert), id) == -1) {
+		if (jcs_cert_key_id(s->cert, id) == -1) {
 			closedir(d);
 			return jcs_fail_ossl(ctx, JCS_ERR_KEY,
 			    "%s: unusable public key", path);

@@ -98,6 +98,7 @@ struct jcs_key {
 };
 /* Computes the key identifier of a public key. Returns 0 or -1. */
 int jcs_key_id_of(const EVP_PKEY *pkey, uint8_t id[JCS_KEYID_LEN]);
+int jcs_cert_key_id(const X509 *cert, uint8_t id[JCS_KEYID_LEN]);
 /* Wraps pkey (ownership taken on success). */
 jcs_key *jcs_key_from_pkey(jcs_ctx *ctx, EVP_PKEY *pkey);
 /* Generates a key of alg. */

@@ -134,7 +134,7 @@ add_cert(jcs_ctx *ctx, jcs_trust *t, X509 *cert, int block)
 	t->signers = ns;
 	s = &t->signers[t->n_signers];
 	memset(s, 0, sizeof(*s));
-	if (jcs_key_id_of(X509_get0_pubkey(cert), s->id) == -1 ||
+	if (jcs_cert_key_id(cert, s->id) == -1 ||
 	    jcs_asn1_time_to_time(X509_get0_notBefore(cert),
 	    &s->not_before) == -1 ||
 	    jcs_asn1_time_to_time(X509_get0_notAfter(cert),

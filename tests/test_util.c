@@ -2,6 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "testutil.h"
 
 static const struct time_case {
@@ -237,6 +240,37 @@ test_errors_and_schemes(void **state)
 	jcs_free(NULL);
 }
 
+/* A certificate's key identifier, taken over the SubjectPublicKeyInfo as
+ * the certificate encodes it, equals the one of its key re-encoded (what
+ * the signer's private key gives at issuance), for both algorithms. */
+static void
+test_cert_key_id(void **state)
+{
+	(void)state;
+	for (int a = 0; a < 2; a++) {
+		EVP_PKEY *k = a == 0 ? EVP_PKEY_Q_keygen(NULL, NULL, "EC",
+		    "P-256") : EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+		X509 *x = X509_new();
+		uint8_t want[JCS_KEYID_LEN], got[JCS_KEYID_LEN];
+		uint8_t other[JCS_KEYID_LEN];
+		EVP_PKEY *k2 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+
+		assert_non_null(k);
+		assert_non_null(k2);
+		assert_non_null(x);
+		assert_int_equal(X509_set_pubkey(x, k), 1);
+		assert_int_equal(jcs_key_id_of(k, want), 0);
+		assert_int_equal(jcs_cert_key_id(x, got), 0);
+		assert_memory_equal(got, want, JCS_KEYID_LEN);
+		/* and another key gives another identifier */
+		assert_int_equal(jcs_key_id_of(k2, other), 0);
+		assert_memory_not_equal(got, other, JCS_KEYID_LEN);
+		X509_free(x);
+		EVP_PKEY_free(k);
+		EVP_PKEY_free(k2);
+	}
+}
+
 int
 main(void)
 {
@@ -245,6 +279,7 @@ main(void)
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_der_walk),
 		cmocka_unit_test(test_errors_and_schemes),
+		cmocka_unit_test(test_cert_key_id),
 	};
 
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
