@@ -303,6 +303,11 @@ int jcs_hex_digit(int c);
  * into *rows. Returns 0, or -1 with the bad lines listed. */
 int jcs_batch_check_rows(jcs_ctx *ctx, const char *path,
     unsigned long *rows, const jcs_batch_opts *opts);
+/* Pass 1 keeps the units seen in a table in memory of JCS_SEEN_SLOTS
+ * slots, indexed by this hash, while they fit; tests make units collide
+ * with it. */
+#define JCS_SEEN_SLOTS 262144
+uint64_t jcs_batch_unit_hash(const char *unit);
 
 /* scheme.c */
 /* Like jcs_fail, prefixing "FILE:LINE: " (or "FILE: " when line is 0). */

@@ -365,6 +365,90 @@ static const struct csv_case {
 	{ "blank line", "unit_serial\nA\n\nB\n", "line 3: empty unit serial" },
 };
 
+/* Writes a units file of n units "U<i>" (i = 1..n) plus the extra lines,
+ * each line given after unit at (its line number: 1 + position). */
+static void
+write_units(const char *path, unsigned long n, const char *const *extra,
+    const unsigned long *after, size_t n_extra)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs("unit_serial\n", f);
+	for (unsigned long i = 1; i <= n; i++) {
+		fprintf(f, "U%lu\n", i);
+		for (size_t k = 0; k < n_extra; k++)
+			if (after[k] == i)
+				fprintf(f, "%s\n", extra[k]);
+	}
+	fclose(f);
+}
+
+/* Pass 1 finds duplicates the same way in both of its stores: in memory,
+ * past JCS_SEEN_SLOTS / 2 units (then moved to a table on disk, with the
+ * lines of the units seen before), and with units whose hashes collide
+ * (a long probe moves them to disk too). */
+static void
+test_batch_duplicates(void **state)
+{
+	jcs_ctx *ctx = jcs_ctx_new();
+	char path[4300], coll[72][16];
+	unsigned long rows, big = JCS_SEEN_SLOTS / 2 + 1000;
+	/* U5 and U3 seen in memory and again after the move to disk,
+	 * U131000 seen after it */
+	const char *extra[] = { "U5", "U131000", "U3" };
+	const unsigned long after[] = { 131500, 131600, 131700 };
+	uint64_t target = jcs_batch_unit_hash("C0") & (JCS_SEEN_SLOTS - 1);
+	int found = 0;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/dups.csv", tmp);
+	write_units(path, big, extra, after, 3);
+	assert_int_equal(jcs_batch_check_rows(ctx, path, &rows, NULL), -1);
+	assert_err(ctx, JCS_ERR_MALFORMED);
+	assert_msg(ctx, "3 bad lines");
+	assert_msg(ctx, "line 131502: unit serial U5 is already on line 6");
+	assert_msg(ctx, "line 131603: unit serial U131000 is already on line "
+	    "131001");
+	assert_msg(ctx, "line 131704: unit serial U3 is already on line 4");
+	/* the same file without the repeats: every unit counted */
+	write_units(path, big, NULL, NULL, 0);
+	assert_int_equal(jcs_batch_check_rows(ctx, path, &rows, NULL), 0);
+	assert_int_equal(rows, big);
+
+	/* 72 units whose hashes all fall on one slot of the table in
+	 * memory (more than the longest probe), then the 3rd and the 70th
+	 * again */
+	for (unsigned long i = 0; found < 72; i++) {
+		snprintf(coll[found], sizeof(coll[found]), "C%lu", i);
+		if ((jcs_batch_unit_hash(coll[found]) &
+		    (JCS_SEEN_SLOTS - 1)) == target)
+			found++;
+	}
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("unit_serial\n", f);
+	for (int i = 0; i < 72; i++)
+		fprintf(f, "%s\n", coll[i]);
+	fprintf(f, "%s\n%s\n", coll[2], coll[69]);
+	fclose(f);
+	assert_int_equal(jcs_batch_check_rows(ctx, path, &rows, NULL), -1);
+	assert_msg(ctx, "2 bad lines");
+	assert_msg(ctx, "is already on line 4");
+	assert_msg(ctx, "is already on line 71");
+	/* without the repeats, all 72 counted */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("unit_serial\n", f);
+	for (int i = 0; i < 72; i++)
+		fprintf(f, "%s\n", coll[i]);
+	fclose(f);
+	assert_int_equal(jcs_batch_check_rows(ctx, path, &rows, NULL), 0);
+	assert_int_equal(rows, 72);
+	jcs_ctx_free(ctx);
+}
+
 static void
 test_batch(void **state)
 {
@@ -1037,6 +1121,7 @@ main(void)
 		cmocka_unit_test(test_issue_with_fields),
 		cmocka_unit_test(test_audit_tampering),
 		cmocka_unit_test(test_bad_registries),
+		cmocka_unit_test(test_batch_duplicates),
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_batch_jobs),
 		cmocka_unit_test(test_batch_stop),
