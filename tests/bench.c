@@ -372,6 +372,7 @@ list_run(jcs_ctx *ctx, jcs_ca *ca, const char *tag, const char *csv,
 	bo.out_list = out;
 	bo.payload_base_url = "HTTPS://VERIFY.JCSTAR.EXAMPLE/L/";
 	bo.jobs = jobs;
+	sync(); /* the runs before are on disk: none of their writing here */
 	t0 = now();
 	if (jcs_ca_issue_batch(ctx, ca, &bo, &res) == -1)
 		die(ctx, "issue --batch --out-list");
@@ -408,6 +409,7 @@ issue_run(jcs_ctx *ctx, jcs_ca *ca, const char *tag, const char *csv,
 	bo.csv_path = csv;
 	bo.out_dir = out;
 	bo.jobs = jobs;
+	sync(); /* as in list_run */
 	t0 = now();
 	if (jcs_ca_issue_batch(ctx, ca, &bo, &res) == -1)
 		die(ctx, "issue --batch");

@@ -332,6 +332,8 @@ test_bad_keys(void **state)
 	assert_null(jcs_ca_issue(ctx, ca, &io));
 	assert_err(ctx, JCS_ERR_KEY);
 	assert_msg(ctx, "does not match its certificate");
+	/* naming both key ids: the certificate's is the signer's */
+	assert_msg(ctx, jcs_ca_signer_id(ca, 0));
 	jcs_ca_free(ca);
 	/* jcs_key_load directly */
 	assert_null(jcs_key_load(ctx, path_in(dir, "root.crt"), NULL));
