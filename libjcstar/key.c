@@ -31,22 +31,29 @@
 
 #define JCS_KEY_PBKDF2_ITER 200000
 
+/* The key identifier over the SubjectPublicKeyInfo DER spki (len <= 0:
+ * its encoding failed), which is freed. Returns 0 or -1. */
+static int
+id_of_spki(unsigned char *spki, int len, uint8_t id[JCS_KEYID_LEN])
+{
+	unsigned char md[32];
+	int ok = len > 0 && EVP_Digest(spki, (size_t)len, md, NULL,
+	    EVP_sha256(), NULL) == 1;
+
+	OPENSSL_free(spki);
+	if (!ok)
+		return -1;
+	memcpy(id, md, JCS_KEYID_LEN);
+	return 0;
+}
+
 int
 jcs_key_id_of(const EVP_PKEY *pkey, uint8_t id[JCS_KEYID_LEN])
 {
 	unsigned char *spki = NULL;
-	unsigned char md[32];
-	int len;
+	int len = i2d_PUBKEY((EVP_PKEY *)pkey, &spki);
 
-	if ((len = i2d_PUBKEY((EVP_PKEY *)pkey, &spki)) <= 0)
-		return -1;
-	if (EVP_Digest(spki, (size_t)len, md, NULL, EVP_sha256(), NULL) != 1) {
-		OPENSSL_free(spki);
-		return -1;
-	}
-	OPENSSL_free(spki);
-	memcpy(id, md, JCS_KEYID_LEN);
-	return 0;
+	return id_of_spki(spki, len, id);
 }
 
 /* The certificate's key identifier: over its SubjectPublicKeyInfo as the
@@ -58,18 +65,9 @@ int
 jcs_cert_key_id(const X509 *cert, uint8_t id[JCS_KEYID_LEN])
 {
 	unsigned char *spki = NULL;
-	unsigned char md[32];
-	int len;
+	int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &spki);
 
-	if ((len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &spki)) <= 0)
-		return -1;
-	if (EVP_Digest(spki, (size_t)len, md, NULL, EVP_sha256(), NULL) != 1) {
-		OPENSSL_free(spki);
-		return -1;
-	}
-	OPENSSL_free(spki);
-	memcpy(id, md, JCS_KEYID_LEN);
-	return 0;
+	return id_of_spki(spki, len, id);
 }
 
 int
