@@ -3,7 +3,8 @@
 #   make check      install missing Debian packages, build with -Werror,
 #                   run every test (also under ASan + UBSan and memcheck),
 #                   CHECK_JOBS at a time (default: the CPUs)
-#   make demo       throw-away demo CA, issue, show, verify
+#   make demo       throw-away demo CA, issue, show, verify, render,
+#                   verify the code read from the artwork
 #   make bench      benchmarks (not part of check)
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -61,7 +62,7 @@ ASAN_LIB_OBJ = $(LIB_SRC:libjcstar/%.c=$(B)/asan/lib/%.o) \
 .PHONY: all check check-build test-unit test-asan test-cli test-example \
         test-install test-symbols test-web demo bench install uninstall clean deps vectors \
         fuzz fuzz-build test-fuzz analyze test-valgrind test-valgrind-full \
-        check/unit check/unit-asan check/symbols check/example check/install \
+        check/unit check/unit-asan check/symbols check/example check/install check/demo \
         check/web check/cppcheck check/clang-tidy
 
 all: $(B)/jcstar $(B)/libjcstar.a $(B)/libjcstar.so.$(SOVERSION) $(B)/jcstar.pc
@@ -152,7 +153,7 @@ $(B)/example: docs/example.c $(B)/libjcstar.so.$(SOVERSION)
 # failed job does not stop the others; make check then exits non-zero.
 # The jobs (make check/NAME runs one):
 #   unit unit-asan         the cmocka tests, plain and under ASan+UBSan
-#   symbols example install
+#   symbols example install demo   (demo: scripts/demo, as make demo)
 #   cli/S asan/S           tests/S.sh with build/jcstar, build/asan/jcstar
 #   valgrind/S             tests/S.sh with jcstar under valgrind memcheck
 #                          (every CLI script, scripts/test-valgrind)
@@ -182,7 +183,7 @@ CHECK_LIST = $(CHECK_SLOW) \
        $(filter-out $(CHECK_SLOW),$(CLI_TESTS:%=valgrind/%)) \
        $(filter-out $(CHECK_SLOW),$(CLI_TESTS:%=asan/%)) \
        $(filter-out $(CHECK_SLOW),$(CLI_TESTS:%=cli/%)) \
-       cppcheck install example symbols
+       cppcheck install example symbols demo
 
 check: deps
 	@start=$$(date +%s); \
@@ -205,6 +206,8 @@ check/symbols:
 	$(JOB) $(MAKE) --no-print-directory test-symbols
 check/example:
 	$(JOB) $(MAKE) --no-print-directory test-example
+check/demo: $(B)/jcstar
+	$(JOB) scripts/demo
 check/install:
 	$(JOB) $(MAKE) --no-print-directory test-install
 check/web:
