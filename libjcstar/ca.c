@@ -861,7 +861,7 @@ jcs_ca_current_key(jcs_ctx *ctx, jcs_ca *ca)
 	if ((ca->key = jcs_key_load_cert(ctx, path, ca->passphrase,
 	    s->cert)) == NULL)
 		return NULL;
-	/* an HSM key (its URI in the file) has its own id: checked here */
+	/* another key than the certificate's has its own id */
 	if (strcmp(ca->key->id_hex, s->id_hex) != 0) {
 		jcs_fail(ctx, JCS_ERR_KEY,
 		    "%s (key id %s) does not match its certificate (key id "

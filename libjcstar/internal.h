@@ -101,13 +101,17 @@ int jcs_key_id_of(const EVP_PKEY *pkey, uint8_t id[JCS_KEYID_LEN]);
 /* The key identifier of a certificate's key, over its SubjectPublicKeyInfo
  * as encoded in it. Returns 0 or -1. */
 int jcs_cert_key_id(const X509 *cert, uint8_t id[JCS_KEYID_LEN]);
-/* jcs_key_load, for the private key of cert (not NULL: a key file, not an
- * HSM URI): refused unless it is cert's key, whose identifier it then
- * takes (jcs_cert_key_id). */
+/* jcs_key_load of the private key of cert (a key file; an HSM URI in it
+ * is loaded as by jcs_key_load): the key takes cert's identifier if it is
+ * cert's key, else its own, for the caller to compare. */
 jcs_key *jcs_key_load_cert(jcs_ctx *ctx, const char *path,
     const char *passphrase, const X509 *cert);
 /* Wraps pkey (ownership taken on success). */
 jcs_key *jcs_key_from_pkey(jcs_ctx *ctx, EVP_PKEY *pkey);
+/* The same, with cert's identifier if pkey is cert's key (cert may be
+ * NULL). */
+jcs_key *jcs_key_from_pkey_cert(jcs_ctx *ctx, EVP_PKEY *pkey,
+    const X509 *cert);
 /* Generates a key of alg. */
 EVP_PKEY *jcs_key_generate(jcs_ctx *ctx, int alg);
 /* Returns the jcs_alg of a key, 0 if not one we use. */

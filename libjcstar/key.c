@@ -131,13 +131,26 @@ jcs_key_generate(jcs_ctx *ctx, int alg)
 jcs_key *
 jcs_key_from_pkey(jcs_ctx *ctx, EVP_PKEY *pkey)
 {
+	return jcs_key_from_pkey_cert(ctx, pkey, NULL);
+}
+
+jcs_key *
+jcs_key_from_pkey_cert(jcs_ctx *ctx, EVP_PKEY *pkey, const X509 *cert)
+{
 	jcs_key *k;
+	int rc;
 
 	if ((k = calloc(1, sizeof(*k))) == NULL) {
 		jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	if (jcs_key_id_of(pkey, k->id) == -1) {
+	/* the certificate's id needs no re-encoding of the key (see
+	 * jcs_cert_key_id), but only if it is the same key */
+	if (cert != NULL && EVP_PKEY_eq(pkey, X509_get0_pubkey(cert)) == 1)
+		rc = jcs_cert_key_id(cert, k->id);
+	else
+		rc = jcs_key_id_of(pkey, k->id);
+	if (rc == -1) {
 		jcs_fail_ossl(ctx, JCS_ERR_KEY, "cannot compute key id");
 		free(k);
 		return NULL;
@@ -788,36 +801,8 @@ jcs_key_load_cert(jcs_ctx *ctx, const char *path, const char *passphrase,
 		    "key %s is neither ECDSA P-256 nor Ed25519", path);
 		goto done;
 	}
-	if (cert != NULL) {
-		/* the certificate's key id, once the keys are the same:
-		 * no re-encoding of the key (jcs_cert_key_id) */
-		uint8_t kid[JCS_KEYID_LEN], cid[JCS_KEYID_LEN];
-		char kh[2 * JCS_KEYID_LEN + 1], ch[2 * JCS_KEYID_LEN + 1];
-
-		if (jcs_cert_key_id(cert, cid) == -1) {
-			jcs_fail_ossl(ctx, JCS_ERR_KEY, "cannot compute the key "
-			    "id of the certificate of %s", path);
-			goto done;
-		}
-		if (EVP_PKEY_eq(pkey, X509_get0_pubkey(cert)) != 1) {
-			if (jcs_key_id_of(pkey, kid) == -1)
-				memset(kid, 0, sizeof(kid));
-			jcs_hex(kid, JCS_KEYID_LEN, kh);
-			jcs_hex(cid, JCS_KEYID_LEN, ch);
-			jcs_fail(ctx, JCS_ERR_KEY, "%s (key id %s) does not "
-			    "match its certificate (key id %s)", path, kh, ch);
-			goto done;
-		}
-		if ((k = calloc(1, sizeof(*k))) == NULL) {
-			jcs_fail(ctx, JCS_ERR_NOMEM, "out of memory");
-			goto done;
-		}
-		memcpy(k->id, cid, JCS_KEYID_LEN);
-		jcs_hex(k->id, JCS_KEYID_LEN, k->id_hex);
-		k->pkey = pkey;
-	} else if ((k = jcs_key_from_pkey(ctx, pkey)) == NULL) {
+	if ((k = jcs_key_from_pkey_cert(ctx, pkey, cert)) == NULL)
 		goto done;
-	}
 	pkey = NULL;
 	jcs_ok(ctx);
 done:
